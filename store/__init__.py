@@ -1,0 +1,120 @@
+"""The store: one interface, two implementations (DESIGN.md "Store").
+
+- `EmbeddedStore` (store/embedded.py): a pyoxigraph store on disk. The only module that imports pyoxigraph.
+- `RemoteStore` (store/remote.py): any SPARQL 1.1 endpoint, read with SPARQLWrapper, written with the
+  SPARQL 1.1 Graph Store Protocol.
+
+The server and the command line only ever see `Store`. Terms crossing this interface are rdflib terms
+(`URIRef`, `Literal`, `BNode`) so that callers never depend on the backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib.term import Node
+
+META_GRAPH = "urn:senate-kg:meta"  # per named graph: its content hash and when that content first appeared
+
+
+class StoreError(Exception):
+    """The store cannot answer (down, locked, corrupt). The server turns it into 503 + Retry-After."""
+
+
+class QueryTimeout(StoreError):
+    """A query ran past its time limit and was stopped."""
+
+
+class QueryRejected(ValueError):
+    """A query that is not allowed here (an update, SERVICE, malformed). The server turns it into 400."""
+
+
+@dataclass(frozen=True)
+class GraphInfo:
+    """What the HTTP layer needs for conditional GET on a stored named graph."""
+
+    iri: str
+    etag: str  # hash of the graph's canonical N-Triples
+    modified: dt.datetime  # UTC, when this content was first stored
+
+
+@dataclass(frozen=True)
+class QueryResponse:
+    """A query result already serialised in the requested format (passed through from the backend)."""
+
+    body: bytes
+    media_type: str
+    form: str  # "bindings" (SELECT), "boolean" (ASK) or "graph" (CONSTRUCT/DESCRIBE)
+
+
+Row = dict[str, Node]
+
+
+class Store(ABC):
+    """Read and write named graphs; run SPARQL. Implementations must be safe to share between threads."""
+
+    # ---- reading ----
+    @abstractmethod
+    def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
+        """Run a SELECT written by this project (queries/*.rq); `bindings` are injected as a VALUES clause,
+        never pasted into the text. Unbound variables are absent from a row."""
+
+    @abstractmethod
+    def construct(self, sparql: str, bindings: Mapping[str, Node] | None = None,
+                  media_type: str = "application/n-triples", prefixes: Mapping[str, str] | None = None) -> bytes:
+        """Run a CONSTRUCT/DESCRIBE written by this project; return the graph serialised as `media_type`
+        (N-Triples, Turtle, RDF/XML; the backend serialises, which is much faster than rdflib)."""
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        accept: str,
+        *,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        timeout: float | None = None,
+    ) -> QueryResponse:
+        """Run a user's query (the /sparql endpoint) and serialise the result in `accept`, a concrete media
+        type the caller chose by content negotiation. Raises QueryRejected, QueryTimeout or StoreError."""
+
+    @abstractmethod
+    def graph_info(self, graph_iri: str) -> GraphInfo | None:
+        """ETag and modification time of a stored named graph, or None if it is not stored."""
+
+    @abstractmethod
+    def named_graphs(self) -> Iterator[str]:
+        """Every named graph except the store's own metadata graph."""
+
+    # ---- writing ----
+    @abstractmethod
+    def replace_graphs(self, graphs: Iterable[tuple[str, bytes]]) -> int:
+        """Replace each named graph (iri, N-Triples bytes) atomically: a reader sees the old graph or the new
+        one, never half of either. Unchanged graphs keep their GraphInfo. Returns how many changed."""
+
+    @abstractmethod
+    def load_file(self, graph_iri: str, path: Path) -> int:
+        """Load an RDF file (format from its suffix) into a named graph, replacing it. Returns triples."""
+
+    @abstractmethod
+    def dump(self, path: Path) -> int:
+        """Write every named graph (metadata included) to `path`, format from the suffix. Returns quads."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release files and connections."""
+
+
+def open_store(location: str | Path | None = None, *, remote: str | None = None, read_only: bool = False,
+               **options: object) -> Store:
+    """The one place a backend is chosen: `remote` (a SPARQL endpoint URL) wins over `location`."""
+    if remote:
+        from store.remote import RemoteStore
+
+        return RemoteStore(remote, **options)
+    from store.embedded import EmbeddedStore
+
+    return EmbeddedStore(location, read_only=read_only, **options)
