@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 Lang = str  # "fr" or "nl"
 Multilingual = dict[Lang, str]
@@ -17,7 +17,7 @@ Multilingual = dict[Lang, str]
 LANGUAGES: tuple[Lang, ...] = ("fr", "nl")
 
 
-class Layout(str, Enum):
+class Layout(StrEnum):
     """The senate.be page layouts the parser reads."""
 
     BILINGUAL_PRINT = "SVPrintNLFR"  # bilingual print view: FR and NL side by side (or one after the other)
@@ -25,7 +25,7 @@ class Layout(str, Enum):
     PRINT = "SVPrint"  # monolingual print view
 
 
-class EventKind(str, Enum):
+class EventKind(StrEnum):
     """Chronology events; the value is the suffix used in the event IRI (`…/event/WQ-5-8900-SUB`)."""
 
     SENT = "SUB"  # "Envoi question" / "Verzending vraag"
@@ -73,7 +73,7 @@ class Question:
     events: tuple[Event, ...] = ()  # deduplicated, in page order
     also_asked: tuple[str, ...] = ()  # sibling identifiers "5-8901", deduplicated, own number excluded
     reintroduced_as: tuple[str, ...] = ()  # "7-804"
-    original_language: Lang | None = None  # the language the question was asked in
+    original_language: Lang | None = None  # language the question was asked in
     question_text: Multilingual = field(default_factory=dict)  # paragraphs joined by "\n\n"
     answer_text: Multilingual = field(default_factory=dict)
     answer_date: dt.date | None = None  # "Réponse reçue le 30 mai 2013"
