@@ -36,3 +36,9 @@ def build(paths: Sequence[Path], store: Store | None, iris: Iris, *, progress: b
     """Parse, merge, map, validate every page under `paths`; load each valid question (store=None:
     validate only). One broken page never stops the batch."""
     raise NotImplementedError
+
+
+def push(source: Store, target: Store) -> int:
+    """Copy every named graph (and the metadata graph) from `source` to `target`, replacing what the target
+    held under those names. Returns the number of graphs sent."""
+    raise NotImplementedError

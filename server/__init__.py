@@ -22,7 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "QUERY_TIMEOUT": 30.0,  # seconds, hard limit for /sparql and named queries
     "MAX_ROWS": 10_000,  # cap on result rows (SELECT) and triples (CONSTRUCT) through /sparql
     "ALLOW_SERVICE": False,  # SERVICE clauses in user queries
-    "DUMPS_DIR": None,  # default: <STORE_PATH>-dumps
+    "DUMPS_DIR": None,  # default: <STORE_PATH>.dumps (written by `senate-kg build` / `push`)
+    "SEARCH_INDEX": None,  # default: <STORE_PATH>.search.sqlite (written with the dumps)
     "PUBLISHER_NAME": "senate-kg",
 }
 

@@ -68,3 +68,68 @@ def oxigraph_server(tmp_path_factory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# ---------------------------------------------------------------- the sample, built and served
+@pytest.fixture(scope="session")
+def sample_store_dir(tmp_path_factory) -> Path:
+    """The bundled sample pages built by the real command line into an embedded store (and its dumps and
+    search index next to it, as `senate-kg build` leaves them)."""
+    from senate_kg.cli import main
+
+    store_dir = tmp_path_factory.mktemp("built") / "store"
+    status = main(["build", "--quiet", "--store", str(store_dir), "--base-uri", TEST_BASE, str(SAMPLES)])
+    assert status == 0, "building the bundled sample must load every page"
+    return store_dir
+
+
+@pytest.fixture(scope="session")
+def remote_endpoint(oxigraph_server: str, sample_store_dir: Path) -> str:
+    """The sample pushed by `senate-kg push` into the real `oxigraph serve`; returns its query endpoint."""
+    from senate_kg.cli import main
+
+    endpoint = oxigraph_server + "/query"
+    assert main(["push", "--quiet", "--store", str(sample_store_dir), "--endpoint", endpoint]) == 0
+    return endpoint
+
+
+@pytest.fixture(scope="session", params=["embedded", "remote"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app_config(backend: str, sample_store_dir: Path, request) -> dict:
+    config = {"TESTING": True, "BASE_URI": TEST_BASE, "STORE_PATH": str(sample_store_dir)}
+    if backend == "remote":
+        config["REMOTE_ENDPOINT"] = request.getfixturevalue("remote_endpoint")
+    return config
+
+
+@pytest.fixture(scope="session")
+def app(app_config: dict):
+    from server import create_app
+
+    return create_app(app_config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_url(app) -> Iterator[str]:
+    """The app served over real HTTP on 127.0.0.1 (threaded werkzeug server) for clients that need a socket:
+    the W3C protocol suite, SPARQLWrapper, rdflib, Chromium."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
