@@ -1,16 +1,51 @@
 """The build pipeline: files -> parse -> merge -> map -> validate -> store, one question at a time as a unit.
 
-TO BE WRITTEN (helper "pipeline"). Contract used by the CLI and by tests/conftest.py.
+Why it is shaped this way (DESIGN.md "The flow", issue 2 "Speed"):
+- parsing, mapping and validating are pure CPU work on independent units, so they run in a fork pool over both
+  cores; only picklable records go in and only N-Triples bytes come back, never rdflib graphs;
+- merging needs every page of a question, so it runs in the parent, between the two pool stages;
+- only the parent writes to the store (one writer), in large batches, while the pool maps the next chunks;
+- a page or a question that fails becomes a `Rejection` and the batch goes on: nothing is half-written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import multiprocessing
+import os
+import re
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
+from mapping.errors import ParseError
 from mapping.iris import Iris
-from store import Store
+from mapping.model import Question
+from senate_kg.paths import QUERIES_DIR
+from store import META_GRAPH, Store
+
+if TYPE_CHECKING:  # pyshacl is heavy: imported only when a build runs, not for `senate-kg --help` or `serve`
+    from mapping.validate import Validator, Violation
+
+T = TypeVar("T")
+
+PAGE_SUFFIXES = frozenset({".txt", ".html", ".htm"})
+# Files that sit next to the pages in a harvest folder but are not pages (the samples' SOURCES.tsv, a README).
+NON_PAGE_NAME = re.compile(r"^(?:\.|_|sources\b|readme\b|licen[cs]e\b|notice\b|changelog\b)", re.IGNORECASE)
+
+MAP_CHUNK = 500  # questions per pool task: pyshacl is ~12x cheaper per graph in batches of 500 than one by one
+LOAD_BATCH = 2_000  # graphs per store transaction: large enough that per-call overhead vanishes
+PARALLEL_MIN_PAGES = 48  # below this a pool costs more (fork, pickling) than it saves
+
+GRAPH_QUERY_FILE = QUERIES_DIR / "store" / "graph-content.rq"
+
+
+class InputError(ValueError):
+    """A path given on the command line that is not there: a usage error, not a rejected page."""
 
 
 @dataclass
@@ -32,13 +67,319 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: parse, map, validate, load
 
 
-def build(paths: Sequence[Path], store: Store | None, iris: Iris, *, progress: bool = False) -> BuildReport:
+# ---------------------------------------------------------------- finding the pages
+def is_page_file(path: Path) -> bool:
+    """Inside a folder only page-like files count; a file named explicitly is always read."""
+    return path.suffix.lower() in PAGE_SUFFIXES and not NON_PAGE_NAME.match(path.name)
+
+
+def collect_pages(paths: Sequence[Path]) -> list[Path]:
+    """Every page under `paths` (files as given, folders searched recursively), sorted and without duplicates,
+    so that the same folder always builds in the same order."""
+    found: dict[Path, None] = {}
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file() and is_page_file(p)):
+                found.setdefault(child, None)
+        elif path.is_file():
+            found.setdefault(path, None)
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    return list(found)
+
+
+# ---------------------------------------------------------------- the units of work (run in pool workers)
+@dataclass(frozen=True)
+class _Parsed:
+    source: str
+    question: Question | None
+    rejection: Rejection | None
+
+
+@dataclass(frozen=True)
+class _Mapped:
+    iri: str
+    ntriples: bytes
+    rejection: Rejection | None
+    map_seconds: float
+    validate_seconds: float
+
+
+@dataclass
+class _WorkerState:
+    """What pool workers inherit through fork: the IRI factory and the validator with its shapes loaded once."""
+
+    iris: Iris
+    validator: Validator
+
+
+_STATE: _WorkerState | None = None
+
+
+def _rejection_from_parse_error(exc: ParseError, source: str) -> Rejection:
+    reason = f"{exc.reason} (line {exc.line})" if exc.line else exc.reason
+    return Rejection(exc.source or source, exc.field, reason)
+
+
+def _unexpected(source: str, stage: str, exc: Exception) -> Rejection:
+    """A bug met on one unit still rejects only that unit, but says plainly that it is a bug."""
+    return Rejection(source, stage, f"internal error {type(exc).__name__}: {exc} (a bug in senate-kg, please report)")
+
+
+def parse_file(path: str) -> _Parsed:
+    """Read and parse one page; any failure becomes a Rejection naming the file."""
+    from mapping.parse import parse_page
+
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        return _Parsed(path, None, Rejection(path, "file", exc.strerror or str(exc)))
+    try:
+        return _Parsed(path, parse_page(raw, path), None)
+    except ParseError as exc:
+        return _Parsed(path, None, _rejection_from_parse_error(exc, path))
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one page must never stop the batch
+        return _Parsed(path, None, _unexpected(path, "parse", exc))
+
+
+def question_sources(question: Question) -> str:
+    """The files a question was read from: what a rejection of the merged question names."""
+    return ", ".join(sorted({page.source for page in question.sources})) or question.identifier
+
+
+def describe_violations(violations: Sequence[Violation]) -> tuple[str, str]:
+    """(field, reason) in plain words: the distinct paths, then each node and its message."""
+    paths = sorted({v.path for v in violations if v.path})
+    field_text = ", ".join(paths) or "shape"
+    reason = "; ".join(f"{v.focus_label or v.focus_node}{f' {v.path}' if v.path else ''}: {v.message}"
+                       for v in violations)
+    return field_text, reason
+
+
+def map_and_validate(chunk: Sequence[Question]) -> list[_Mapped]:
+    """Map each question to its triples, then validate the chunk in one call (pyshacl is much cheaper per graph
+    in batches); each result stays tied to its own question. The triples go to the validator as they are and
+    to the store as canonical N-Triples: no rdflib Graph is built on this path."""
+    from mapping.rdf import question_triples, triples_ntriples
+
+    assert _STATE is not None, "map_and_validate runs after _install_state"
+    iris = _STATE.iris
+    triples_of, kept, out = [], [], {}
+    for question in chunk:
+        started = time.perf_counter()
+        iri = iris.question(question.identifier)
+        try:
+            triples = question_triples(question, iris)
+            ntriples = triples_ntriples(triples)
+        except NotImplementedError:
+            raise
+        except ParseError as exc:
+            out[iri] = _Mapped(iri, b"", _rejection_from_parse_error(exc, question_sources(question)),
+                               time.perf_counter() - started, 0.0)
+            continue
+        except Exception as exc:  # noqa: BLE001 - one question must never stop the batch
+            out[iri] = _Mapped(iri, b"", _unexpected(question_sources(question), "map", exc),
+                               time.perf_counter() - started, 0.0)
+            continue
+        triples_of.append(triples)
+        kept.append((question, iri, ntriples, time.perf_counter() - started))
+    started = time.perf_counter()
+    reports = _STATE.validator.validate_many(triples_of) if triples_of else []
+    share = (time.perf_counter() - started) / max(len(triples_of), 1)
+    for (question, iri, ntriples, map_seconds), violations in zip(kept, reports, strict=True):
+        rejection = None
+        if violations:
+            rejection = Rejection(question_sources(question), *describe_violations(violations))
+        out[iri] = _Mapped(iri, ntriples, rejection, map_seconds, share)
+    return [out[iris.question(q.identifier)] for q in chunk]
+
+
+# ---------------------------------------------------------------- merge (in the parent)
+def merge_all(records: Iterable[Question]) -> tuple[list[Question], list[Rejection]]:
+    """Group the page records by question and merge each group alone, so that a conflict between the pages of
+    one question rejects that question and nothing else."""
+    from mapping.merge import merge_questions
+
+    groups: dict[tuple[int, int], list[Question]] = defaultdict(list)
+    for record in records:
+        groups[(record.legislature, record.number)].append(record)
+    merged: list[Question] = []
+    rejections: list[Rejection] = []
+    for key in sorted(groups):
+        group = groups[key]
+        sources = ", ".join(sorted({p.source for q in group for p in q.sources})) or f"{key[0]}-{key[1]}"
+        try:
+            merged.extend(merge_questions(group))
+        except ParseError as exc:
+            reason = f"{exc.reason} (line {exc.line})" if exc.line else exc.reason
+            rejections.append(Rejection(sources, exc.field, reason))
+    return merged, rejections
+
+
+# ---------------------------------------------------------------- running the stages
+def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+class _NoBar:
+    """Stands in for a progress bar when there is no terminal to draw it on."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_bar(*, total: int, desc: str, unit: str, enabled: bool):
+    """The one place a progress bar is chosen: tqdm on stderr when asked for, a silent stand-in otherwise."""
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def default_workers() -> int:
+    """Every core this process may use (the container may allow fewer than the machine has)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _Runner:
+    """Maps a function over items in a fork pool, or in this process when a pool would not pay off."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+
+    def imap(self, func: Callable[[T], object], items: Sequence[T], chunksize: int = 1) -> Iterator[object]:
+        if self.pool is None:
+            return map(func, items)
+        return self.pool.imap(func, items, chunksize=chunksize)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+
+    def terminate(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+
+def _install_state(iris: Iris) -> None:
+    """Load the shapes once, in the parent, before forking: every worker then shares them."""
+    global _STATE
+    from mapping.validate import Validator
+
+    _STATE = _WorkerState(iris=iris, validator=Validator(iris))
+
+
+def build(paths: Sequence[Path], store: Store | None, iris: Iris, *, progress: bool = False,
+          workers: int | None = None) -> BuildReport:
     """Parse, merge, map, validate every page under `paths`; load each valid question (store=None:
-    validate only). One broken page never stops the batch."""
-    raise NotImplementedError
+    validate only). One broken page never stops the batch.
+
+    `workers`: processes for parse/map/validate (default: every usable core; 1 = no pool).
+    Timings: parse, merge and load are wall-clock seconds; map and validate run together in the pool, so they
+    are reported as the pool's wall-clock share of each (worker seconds / workers). Loading overlaps mapping.
+    """
+    started = time.perf_counter()
+    pages = collect_pages(paths)
+    report = BuildReport(pages_read=len(pages))
+    workers = workers or default_workers()
+    if len(pages) < PARALLEL_MIN_PAGES:
+        workers = 1
+    _install_state(iris)
+    runner = _Runner(workers)
+    try:
+        questions = _parse_stage(runner, pages, report, progress)
+        t0 = time.perf_counter()
+        merged, rejected = merge_all(questions)
+        report.rejections.extend(rejected)
+        report.timings["merge"] = time.perf_counter() - t0
+        _map_load_stage(runner, merged, store, report, progress)
+        runner.close()
+    except BaseException:
+        runner.terminate()
+        raise
+    report.timings["total"] = time.perf_counter() - started
+    return report
 
 
-def push(source: Store, target: Store) -> int:
+def _parse_stage(runner: _Runner, pages: Sequence[Path], report: BuildReport, progress: bool) -> list[Question]:
+    t0 = time.perf_counter()
+    questions: list[Question] = []
+    chunksize = max(1, min(64, len(pages) // (runner.workers * 8) or 1))
+    bar = progress_bar(total=len(pages), desc="parse", unit="page", enabled=progress)
+    for parsed in runner.imap(parse_file, [str(p) for p in pages], chunksize=chunksize):
+        bar.update()
+        if parsed.rejection is not None:
+            report.rejections.append(parsed.rejection)
+        else:
+            questions.append(parsed.question)
+    bar.close()
+    report.timings["parse"] = time.perf_counter() - t0
+    return questions
+
+
+def _map_load_stage(runner: _Runner, questions: Sequence[Question], store: Store | None, report: BuildReport,
+                    progress: bool) -> None:
+    size = max(1, min(MAP_CHUNK, -(-len(questions) // (runner.workers * 2))))
+    map_seconds = validate_seconds = load_seconds = 0.0
+    pending: list[tuple[str, bytes]] = []
+
+    def flush() -> None:
+        nonlocal load_seconds
+        if store is not None and pending:
+            t0 = time.perf_counter()
+            report.questions_changed += store.replace_graphs(pending)
+            load_seconds += time.perf_counter() - t0
+        pending.clear()
+
+    bar = progress_bar(total=len(questions), desc="map+validate", unit="question", enabled=progress)
+    for results in runner.imap(map_and_validate, list(_chunks(questions, size))):
+        bar.update(len(results))
+        for mapped in results:
+            map_seconds += mapped.map_seconds
+            validate_seconds += mapped.validate_seconds
+            if mapped.rejection is not None:
+                report.rejections.append(mapped.rejection)
+                continue
+            report.questions_loaded += 1
+            pending.append((mapped.iri, mapped.ntriples))
+        if len(pending) >= LOAD_BATCH:
+            flush()
+    flush()
+    bar.close()
+    report.timings["map"] = map_seconds / runner.workers
+    report.timings["validate"] = validate_seconds / runner.workers
+    report.timings["load"] = load_seconds
+
+
+# ---------------------------------------------------------------- push
+def _graph_query() -> str:
+    return GRAPH_QUERY_FILE.read_text(encoding="utf-8")
+
+
+def push(source: Store, target: Store, *, batch: int = 200) -> int:
     """Copy every named graph (and the metadata graph) from `source` to `target`, replacing what the target
     held under those names. Returns the number of graphs sent."""
-    raise NotImplementedError
+    from rdflib import URIRef
+
+    query = _graph_query()
+    graphs = sorted(source.named_graphs())
+    for chunk in _chunks(graphs, batch):
+        target.replace_graphs([(iri, source.construct(query, {"_g": URIRef(iri)})) for iri in chunk])
+    # Last, so the target's ETags and dates are the source's (its own bookkeeping above is overwritten).
+    target.replace_graphs([(META_GRAPH, source.construct(query, {"_g": URIRef(META_GRAPH)}))])
+    return len(graphs) + 1

@@ -1,6 +1,7 @@
 """Content negotiation: one table of the RDF formats we serve, one lookup, q-values honoured (werkzeug).
 
 Every blueprint that offers RDF uses `RDF_FORMATS` and `choose()`; nobody parses Accept headers by hand.
+Suffix URLs (`/eli/dl/doc/WQ-5-8900.ttl`) pick a format without negotiation: `split_suffix()`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ NTRIPLES = Format("application/n-triples", "nt", "nt", "N-Triples")
 HTML = Format("text/html", "html", "", "HTML")
 
 RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSONLD, RDFXML, NTRIPLES)
+RESOURCE_FORMATS: tuple[Format, ...] = (*RDF_FORMATS, HTML)  # what a dereferenceable URI offers
 BY_SUFFIX = {f.suffix: f for f in (*RDF_FORMATS, HTML)}
 ALIASES = {  # media types clients send for the same formats
     "application/x-turtle": TURTLE,
@@ -36,21 +38,34 @@ ALIASES = {  # media types clients send for the same formats
 }
 
 
+def quality(request: Request, fmt: Format) -> float:
+    """The client's q-value for `fmt`: its own media type or any alias, each rated by the most specific Accept
+    entry that matches it (werkzeug sorts entries by specificity), as RFC 9110 section 12.5.1 says."""
+    accept = request.accept_mimetypes
+    names = [fmt.media_type, *(alias for alias, target in ALIASES.items() if target == fmt)]
+    return max(accept.quality(name) for name in names)
+
+
 def choose(request: Request, offers: tuple[Format, ...], default: Format) -> Format:
     """The best offer for the request's Accept header; no Accept (or */*) gives `default`; nothing
-    acceptable aborts with 406 listing the offers."""
-    accept = request.accept_mimetypes
-    if not accept or accept.best == "*/*" and accept["*/*"] >= max((accept[o.media_type] for o in offers),
-                                                                    default=0):
+    acceptable aborts with 406 listing the offers. Ties go to `default`, then to the order of `offers`."""
+    if not request.accept_mimetypes.provided or not request.accept_mimetypes:
         return default
-    candidates = {o.media_type: o for o in offers}
-    for alias, fmt in ALIASES.items():
-        if fmt in offers:
-            candidates.setdefault(alias, fmt)
-    best = accept.best_match([default.media_type, *candidates])
-    if best is None:
+    ranked = sorted(((quality(request, o), o is not default, i, o) for i, o in enumerate(offers)),
+                    key=lambda item: (-item[0], item[1], item[2]))
+    best_q, _, _, best = ranked[0]
+    if best_q <= 0:
         not_acceptable(offers)
-    return candidates.get(best, default)
+    return best
+
+
+def split_suffix(path: str) -> tuple[str, Format | None]:
+    """`/a/b.ttl` -> (`/a/b`, TURTLE); a path without a known suffix is returned unchanged with None.
+    Only the last segment counts, so `/eli/dl/doc/WQ-5-8900/fr/html` (a manifestation) keeps its name."""
+    head, dot, suffix = path.rpartition(".")
+    if not dot or "/" in suffix or suffix not in BY_SUFFIX:
+        return path, None
+    return head, BY_SUFFIX[suffix]
 
 
 def not_acceptable(offers: tuple[Format, ...]) -> None:

@@ -1,9 +1,357 @@
-"""TO BE WRITTEN: the resources blueprint."""
+"""Dereferenceable URIs: every IRI minted under the base answers at its path, in Turtle, JSON-LD, RDF/XML,
+N-Triples and HTML (content negotiation or a suffix URL), with validators, 304, CORS and compression.
 
-from flask import Blueprint, Flask
+How a resource is found (one table, `KINDS`, matched on the path below the base, first match wins):
+- a question: its named graph IS its description -> one `graph_info` + one CONSTRUCT that the backend
+  serialises (the hot path: no rdflib for Turtle, N-Triples, RDF/XML);
+- answers, expressions, manifestations, events, participations: they live in their question's graph ->
+  that graph's validators + a CONSTRUCT restricted to it;
+- persons, parties, offices, concepts, legislatures, vocabulary terms, anything else: described over all
+  graphs, with a bounded list of their questions; validators from the store's newest change.
+The IRI is `base + path` whatever the Host header says: a proxy or another host name changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, Response, current_app, request
+from rdflib import RDFS, SKOS, Graph, Literal, URIRef
+
+from mapping.iris import Iris
+from server import pages, queries_internal
+from server.backend import get_store
+from server.negotiation import HTML, JSONLD, NTRIPLES, RESOURCE_FORMATS, TURTLE, Format, choose, split_suffix
+from server.representations import Validators, conditional, finish, jsonld_object, rdf_response, serialise
 
 bp = Blueprint("resources", __name__)
 
+STORE_VALIDATORS_SECONDS = 5.0  # how long the store-wide validator is reused (a push shows within 5 s)
+CONTEXT_PATH = "/ns/context.jsonld"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of resource: how its path looks (below the base) and how it is described."""
+
+    name: str
+    pattern: re.Pattern[str]
+    scope: str  # "question" (its own graph), "in-question" (its question's graph), "store" (all graphs)
+    listing: str | None = None  # the list-questions-by-* / count-questions-by-* suffix
+
+
+_ID = r"WQ-(?P<id>\d{1,3}-\d{1,6})"
+KINDS: tuple[Kind, ...] = (
+    Kind("question", re.compile(rf"eli/dl/doc/{_ID}"), "question"),
+    Kind("answer", re.compile(rf"eli/dl/doc/{_ID}-ASW"), "in-question"),
+    Kind("expression", re.compile(rf"eli/dl/doc/{_ID}(?:-ASW)?/(?:fr|nl)"), "in-question"),
+    Kind("manifestation", re.compile(rf"eli/dl/doc/{_ID}(?:-ASW)?/(?:fr|nl)/html"), "in-question"),
+    Kind("event", re.compile(rf"eli/dl/event/{_ID}-[A-Z]{{3}}\d*"), "in-question"),
+    Kind("participation", re.compile(rf"eli/dl/participation/{_ID}_[A-Z]+"), "in-question"),
+    Kind("person", re.compile(r"person/[a-z0-9-]+"), "store", "person"),
+    Kind("party", re.compile(r"org/party/[a-z0-9-]+"), "store", "party"),
+    Kind("office", re.compile(r"org/office/[a-z0-9-]+"), "store", "office"),
+    Kind("concept", re.compile(r"concept/[a-z0-9-]+"), "store", "concept"),
+    Kind("term", re.compile(r"term/\d+"), "store", "term"),
+    Kind("vocabulary", re.compile(r"def/.*"), "store"),
+    Kind("resource", re.compile(r".+"), "store"),
+)
+
+
+def classify(local: str) -> tuple[Kind, re.Match[str]]:
+    """The kind of the resource at `local` (the path below the base, no leading slash)."""
+    for kind in KINDS:
+        match = kind.pattern.fullmatch(local)
+        if match:
+            return kind, match
+    raise AssertionError("the last kind matches everything")  # pragma: no cover
+
+
+class NotFound(Exception):
+    """Nothing is known about the requested IRI; `reason` says what was looked for."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+# ------------------------------------------------------------------ validators
+class _StoreValidators:
+    """The store's newest change as a validator for resources described over all graphs. Asking for it scans
+    the store's metadata, so the value is reused for a few seconds (a lock keeps threads from piling up)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._value: Validators | None = None
+        self._at = 0.0
+        self._lock = threading.Lock()
+
+    def get(self) -> Validators:
+        with self._lock:
+            if self._value is None or time.monotonic() - self._at > self.seconds:
+                self._value = _compute_store_validators()
+                self._at = time.monotonic()
+            return self._value
+
+
+def _compute_store_validators() -> Validators:
+    """Tag = hash of (newest modification, number of graphs): a replaced, added or removed graph changes it."""
+    rows = queries_internal.select("store-modified")
+    row = rows[0] if rows else {}
+    newest = row.get("newest")
+    moment = newest.toPython() if isinstance(newest, Literal) else None
+    if not isinstance(moment, dt.datetime):
+        moment = None
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    tag = hashlib.sha256(f"{newest}|{row.get('graphs')}".encode()).hexdigest()[:16]
+    return Validators(tag, moment)
+
+
+def store_validators() -> Validators:
+    return current_app.extensions["store_validators"].get()
+
+
+# ------------------------------------------------------------------ fetching descriptions
+def _graph(body: bytes) -> Graph:
+    graph = Graph()
+    graph.parse(data=body, format="nt")
+    return graph
+
+
+def rdf_prefixes() -> dict[str, str]:
+    return current_app.extensions["rdf_prefixes"]
+
+
+def question_body(iri: str, fmt: Format) -> bytes:
+    """The hot path: the question's graph, serialised by the backend in `fmt` (Turtle, N-Triples, RDF/XML)."""
+    return queries_internal.construct("describe-question", fmt.media_type, rdf_prefixes(), q=iri)
+
+
+def describe_listing(iri: str, listing: str) -> tuple[Graph, int]:
+    """A resource's own description plus its newest questions (bounded) and how many there are in all."""
+    graph = _graph(queries_internal.construct("describe-resource", r=iri))
+    graph += _graph(queries_internal.construct(f"list-questions-by-{listing}", r=iri))
+    rows = queries_internal.select(f"count-questions-by-{listing}", r=iri)
+    total = sum(int(row["n"].toPython()) for row in rows if "n" in row)
+    return graph, total
+
+
+def _ontology_description(iri: str) -> Graph:
+    """A term as ontology/senate-kg.ttl defines it, with the labels of what it links to."""
+    vocabulary: Graph = current_app.extensions["vocabulary_graph"]
+    node = URIRef(iri)
+    graph = Graph()
+    for p, o in vocabulary.predicate_objects(node):
+        graph.add((node, p, o))
+        for label_p in pages.LABEL_PREDICATES:
+            for label in vocabulary.objects(o, label_p):
+                graph.add((o, label_p, label))
+    return graph
+
+
+def _vocabulary_graph(iri: str) -> Graph:
+    """A local vocabulary term from the store, or from ontology/ when the store does not hold it (a store
+    built without the ontology graph still dereferences every `skg:` term). The ontology's own IRI also
+    lists the terms it defines."""
+    graph = _graph(queries_internal.construct("describe-resource", r=iri))
+    if not len(graph):
+        graph = _ontology_description(iri)
+    vocabulary: Graph = current_app.extensions["vocabulary_graph"]
+    node = URIRef(iri)
+    if iri == current_app.extensions["iris"].vocab():
+        for term in set(vocabulary.subjects()):
+            if isinstance(term, URIRef) and str(term).startswith(iri) and term != node:
+                graph.add((term, RDFS.isDefinedBy, node))
+                for label in vocabulary.objects(term, RDFS.label):
+                    graph.add((term, RDFS.label, label))
+                for label in vocabulary.objects(term, SKOS.prefLabel):
+                    graph.add((term, SKOS.prefLabel, label))
+    return graph
+
+
+# ------------------------------------------------------------------ views
+@dataclass(frozen=True)
+class Target:
+    """One request for a resource: what it names and how it is to be answered."""
+
+    iri: str
+    path: str  # the generic path, without a format suffix (Content-Location and Link are built on it)
+    fmt: Format
+    negotiated: bool  # False for a suffix URL: the answer does not vary with Accept
+    kind: Kind
+    match: re.Match[str]
+
+
+_IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|\\^`]')  # cannot be in an IRI: nothing to look up
+
+
+@bp.get("/<path:path>")
+def resource(path: str) -> Response:
+    generic, fixed = split_suffix("/" + path)
+    local = generic.lstrip("/")
+    fmt = fixed or choose(request, RESOURCE_FORMATS, TURTLE)
+    kind, match = classify(local)
+    target = Target(current_app.extensions["iris"].base + local, generic, fmt, fixed is None, kind, match)
+    try:
+        if _IRI_UNSAFE.search(local):
+            raise NotFound("this path cannot be part of an IRI")
+        return _serve(target)
+    except NotFound as missing:
+        return not_found(generic, missing.reason, None if target.negotiated else fmt)
+
+
+def _serve(t: Target) -> Response:
+    """Questions from their own graph; resources living in a question graph from that graph; others from
+    the whole store."""
+    if t.kind.scope == "question":
+        info = get_store().graph_info(t.iri)
+        if info is None:  # only mentioned (a sibling not harvested yet): described from the whole store
+            return _serve_store(t)
+        validators = Validators(info.etag, info.modified)
+        return _cached(t, validators) or _respond(t, validators, raw=lambda f: question_body(t.iri, f),
+                                                  html=lambda g: pages.render_question(g, t.iri, t.path))
+    if t.kind.scope == "in-question":
+        question = current_app.extensions["iris"].question(t.match["id"])
+        info = get_store().graph_info(question)
+        if info is None:
+            raise NotFound(f"no question {t.match['id']} is stored, so nothing lives under it")
+        validators = Validators(info.etag, info.modified)
+        cached = _cached(t, validators)
+        if cached:
+            return cached
+        graph = _graph(queries_internal.construct("describe-in-graph", r=t.iri, g=question))
+        if (URIRef(t.iri), None, None) not in graph:
+            raise NotFound(f"question {t.match['id']} has no {t.kind.name} at this address")
+        return _respond(t, validators, graph=graph,
+                        html=lambda g: pages.render_resource(g, t.iri, t.kind.name, t.path, part_of=question))
+    return _serve_store(t)
+
+
+def _serve_store(t: Target) -> Response:
+    validators = store_validators()
+    cached = _cached(t, validators)
+    if cached:
+        return cached
+    total = None
+    if t.kind.listing:
+        graph, total = describe_listing(t.iri, t.kind.listing)
+    elif t.kind.name == "vocabulary":
+        graph = _vocabulary_graph(t.iri)
+    else:
+        graph = _graph(queries_internal.construct("describe-resource", r=t.iri))
+        graph += _graph(queries_internal.construct("list-referring", r=t.iri))
+    if (URIRef(t.iri), None, None) not in graph:
+        raise NotFound(f"nothing is published about <{t.iri}>")
+    external = senate_pages(t.iri) if t.kind.name == "question" else ()
+    return _respond(t, validators, graph=graph,
+                    html=lambda g: pages.render_resource(g, t.iri, t.kind.name, t.path, total, external=external))
+
+
+def _cached(t: Target, validators: Validators) -> Response | None:
+    return conditional(validators, t.fmt, path=t.path, vary=t.negotiated)
+
+
+def senate_pages(question_iri: str) -> tuple[tuple[str, str], ...]:
+    """senate.be pages of a question the store only mentions (a sibling not harvested yet): where to read it."""
+    match = re.search(r"WQ-(\d+)-(\d+)$", question_iri)
+    if not match:
+        return ()
+    leg, number = int(match[1]), int(match[2])
+    return tuple((f"senate.be ({lang})", Iris.senate_page("SchriftelijkeVraag", leg, number, lang))
+                 for lang in ("fr", "nl"))
+
+
+def _respond(t: Target, validators: Validators, *, html: Callable[[Graph], str],
+             raw: Callable[[Format], bytes] | None = None, graph: Graph | None = None) -> Response:
+    """Serialise one description in the target's format. With `raw` the store serialises (the fast path for
+    Turtle, N-Triples, RDF/XML); JSON-LD and HTML go through an rdflib graph."""
+    if graph is None and (t.fmt is HTML or t.fmt is JSONLD):
+        graph = _graph(raw(NTRIPLES))
+    if t.fmt is HTML:
+        response = Response(html(graph), mimetype="text/html")
+        return finish(response, t.fmt, validators=validators, path=t.path, vary=t.negotiated)
+    if t.fmt is JSONLD:
+        body = serialise_jsonld(graph)
+    elif raw is not None:
+        body = raw(t.fmt)
+    else:
+        _bind_prefixes(graph)
+        body = serialise(graph, t.fmt)
+    return rdf_response(body, t.fmt, validators=validators, path=t.path, vary=t.negotiated)
+
+
+def serialise_jsonld(graph: Graph) -> bytes:
+    """Compacted with the project's context, which the output names by URL (`/ns/context.jsonld`)."""
+    import json
+
+    obj = jsonld_object(graph, current_app.extensions["jsonld_context"]["@context"], context_url())
+    return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+
+
+def context_url() -> str:
+    """Where the @context is published, as an absolute URL under the base (a JSON-LD processor resolves it)."""
+    return current_app.extensions["iris"].base + CONTEXT_PATH.lstrip("/")
+
+
+def _bind_prefixes(graph: Graph) -> None:
+    for prefix, namespace in rdf_prefixes().items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+
+
+def not_found(path: str, reason: str, fixed: Format | None = None) -> Response:
+    """404: an HTML page for browsers (or a .html URL), plain text for everyone else."""
+    wants_html = fixed is HTML or (fixed is None and request.accept_mimetypes.provided
+                                   and request.accept_mimetypes.quality("text/html") >= 0.9
+                                   and request.accept_mimetypes.quality("text/html")
+                                   >= request.accept_mimetypes.quality("text/turtle"))
+    if wants_html:
+        response = Response(pages.render_not_found(path, reason), status=404, mimetype="text/html")
+    else:
+        response = Response(f"404 Not Found: {path}\n{reason}\n", status=404, mimetype="text/plain")
+    response.vary.add("Accept")
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@bp.get(CONTEXT_PATH)
+def context() -> Response:
+    """The JSON-LD @context every JSON-LD representation points at."""
+    import json
+
+    body = json.dumps(current_app.extensions["jsonld_context"], ensure_ascii=False, indent=2).encode("utf-8")
+    validators = Validators(hashlib.sha256(body).hexdigest()[:16], current_app.extensions["representation_time"])
+    cached = conditional(validators, JSONLD)
+    if cached:
+        return cached
+    response = Response(body, mimetype="application/ld+json")
+    return finish(response, JSONLD, validators=validators, max_age=86400)
+
+
+# ------------------------------------------------------------------ set-up
+def _prefixes(context: dict, iris) -> dict[str, str]:
+    """Namespace prefixes for Turtle and CURIEs, read from the JSON-LD context (data, not code)."""
+    found = {k: v for k, v in context["@context"].items()
+             if isinstance(v, str) and not k.startswith("@") and v.endswith(("/", "#"))}
+    found["skg"] = iris.vocab()
+    return found
+
 
 def init_app(app: Flask) -> None:
+    from mapping.rdf import jsonld_context, load_ontology
+    from server import representations
+
+    iris = app.extensions["iris"]
+    queries_internal.init_app(app)
+    representations.init_app(app)
+    app.extensions["jsonld_context"] = jsonld_context(iris)
+    app.extensions["rdf_prefixes"] = _prefixes(app.extensions["jsonld_context"], iris)
+    app.extensions["vocabulary_graph"] = load_ontology(iris)
+    app.extensions["store_validators"] = _StoreValidators(STORE_VALIDATORS_SECONDS)
     app.register_blueprint(bp)

@@ -6,6 +6,16 @@
 
 The server and the command line only ever see `Store`. Terms crossing this interface are rdflib terms
 (`URIRef`, `Literal`, `BNode`) so that callers never depend on the backend.
+
+Datasets: the project's own queries (`select`, `construct`) see the store as it is: one named graph per
+question (reach it with `GRAPH ?g`), and a default graph that holds only what was loaded there. User queries
+(`query`, the /sparql endpoint) see the union of all graphs as their default graph (what people expect of an
+endpoint whose data sits in one graph per question), unless the request names its own dataset
+(default-graph-uri / named-graph-uri).
+
+Metadata (`META_GRAPH`): for each stored graph `<g>`, `<g> meta:etag "…"` and `<g> meta:modified "…"^^xsd:dateTime`
+with `meta:` = `urn:senate-kg:meta#` (see store/meta.py). The etag is a hash of the graph's sorted N-Triples lines;
+`modified` is when that content first appeared, so rebuilding unchanged pages changes nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +43,11 @@ class QueryRejected(ValueError):
     """A query that is not allowed here (an update, SERVICE, malformed). The server turns it into 400."""
 
 
+class GraphDataError(ValueError):
+    """Data handed to the store that it cannot take (not N-Triples, a bad graph IRI, an unreadable file); the
+    message names the graph or file and the reason."""
+
+
 @dataclass(frozen=True)
 class GraphInfo:
     """What the HTTP layer needs for conditional GET on a stored named graph."""
@@ -49,6 +64,7 @@ class QueryResponse:
     body: bytes
     media_type: str
     form: str  # "bindings" (SELECT), "boolean" (ASK) or "graph" (CONSTRUCT/DESCRIBE)
+    truncated: bool = False  # the row cap cut the result (rows for SELECT, triples for CONSTRUCT/DESCRIBE)
 
 
 Row = dict[str, Node]
@@ -78,9 +94,17 @@ class Store(ABC):
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
         timeout: float | None = None,
+        max_rows: int | None = None,
+        allow_service: bool = False,
+        base_iri: str | None = None,
     ) -> QueryResponse:
         """Run a user's query (the /sparql endpoint) and serialise the result in `accept`, a concrete media
-        type the caller chose by content negotiation. Raises QueryRejected, QueryTimeout or StoreError."""
+        type the caller chose by content negotiation. Raises QueryRejected, QueryTimeout or StoreError.
+
+        `accept` that does not fit the query form (a graph type for a SELECT) falls back to the form's
+        default (SPARQL JSON, Turtle): `QueryResponse.media_type` says what was sent. `timeout` (seconds)
+        and `max_rows` default to the store's own settings; `allow_service` lets SERVICE through;
+        `base_iri` resolves relative IRIs in the query. See store/formats.py for the media types."""
 
     @abstractmethod
     def graph_info(self, graph_iri: str) -> GraphInfo | None:

@@ -1,0 +1,213 @@
+"""Benchmark of `senate-kg build` over synthetic pages (issue 2 "Speed"): a benchmark, not a test.
+
+    .venv/bin/python bench/bench_build.py [--sizes 1000 10000] [--workers N] [--out bench/out]
+
+For each size: generate that many synthetic bilingual pages (bench/synthetic.py), run the real command line
+(`senate-kg build --quiet`) end to end into a fresh store in a child process, and report pages/second end to
+end and per stage, and peak memory (ru_maxrss) of the build's parent process and of its largest worker.
+Then, in the same run and on the same graphs, what a user would otherwise pick:
+- loading: rdflib's in-memory `Dataset` parsing the store's N-Quads export, against our load stage (pyoxigraph);
+- validating: pyshacl called once per question graph (shapes parsed once, the per-call cost is the fixed
+  overhead of each call), timed on a sample and extrapolated, against our batched validation stage.
+Prints a markdown table to stdout; progress notes go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BASE = "http://bench.senate-kg.test/"
+STAGES = ("parse", "merge", "map", "validate", "load", "publish")
+PYSHACL_SAMPLE = 100  # graphs validated one by one to estimate pyshacl's per-call cost
+
+
+@dataclass(frozen=True)
+class BuildRun:
+    pages: int
+    wall: float  # seconds, child process start to exit
+    status: int
+    summary: dict[str, str]
+    timings: dict[str, float]
+    parent_rss_mb: float
+    worker_rss_mb: float
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def generate(folder: Path, count: int) -> float:
+    """Write `count` synthetic pages into a fresh `folder`; returns seconds."""
+    from bench.synthetic import write_pages
+
+    if folder.exists():
+        for old in folder.iterdir():
+            old.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    write_pages(folder, count)
+    return time.perf_counter() - started
+
+
+def child_main(argv: Sequence[str]) -> int:
+    """Run in the child: the CLI in-process, then its own and its workers' peak memory as one JSON line."""
+    from senate_kg.cli import main
+
+    status = main(list(argv))
+    usage = {
+        "parent_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "worker_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,  # largest joined pool worker
+    }
+    print("RUSAGE " + json.dumps(usage), file=sys.stderr, flush=True)
+    return status
+
+
+def parse_timings(line: str) -> dict[str, float]:
+    """`seconds: parse 1.23, merge 0.01, …` -> {"parse": 1.23, …}"""
+    pairs = (item.strip().rsplit(" ", 1) for item in line.split(",") if item.strip())
+    return {name: float(value) for name, value in pairs}
+
+
+def run_build(pages: Path, store: Path, count: int, workers: int | None) -> BuildRun:
+    argv = ["build", "--quiet", "--store", str(store), "--base-uri", BASE, str(pages)]
+    if workers:
+        argv[1:1] = ["--workers", str(workers)]
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", *argv]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - started
+    summary = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
+    usage_line = next((line for line in done.stderr.splitlines() if line.startswith("RUSAGE ")), None)
+    if usage_line is None:
+        raise SystemExit(f"build failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    usage = json.loads(usage_line[len("RUSAGE "):])
+    rejected = [line for line in done.stderr.splitlines() if not line.startswith("RUSAGE ")]
+    if rejected:
+        log(f"  {len(rejected)} stderr lines, first: {rejected[0]}")
+    return BuildRun(count, wall, done.returncode, summary, parse_timings(summary.get("seconds", "")),
+                    usage["parent_kb"] / 1024, usage["worker_kb"] / 1024)
+
+
+def rdflib_load_seconds(store: Path, scratch: Path) -> tuple[float, int]:
+    """The alternative to our load stage: rdflib's in-memory Dataset parsing the same quads."""
+    from rdflib import Dataset
+
+    from senate_kg.cli import main
+
+    dump = scratch / "bench-export.nq"
+    if main(["export", "--quiet", "--store", str(store), "--output", str(dump)]) != 0:
+        raise SystemExit("export failed")
+    started = time.perf_counter()
+    dataset = Dataset()
+    dataset.parse(dump, format="nquads")
+    seconds = time.perf_counter() - started
+    dump.unlink()
+    return seconds, len(dataset)
+
+
+def pyshacl_one_by_one_seconds(pages: Path, count: int) -> tuple[float, float]:
+    """(seconds per graph with one pyshacl call per graph, seconds per graph through our Validator in one batch),
+    both over the same sample of question graphs."""
+    import pyshacl
+    from rdflib import Graph
+
+    from mapping.iris import Iris
+    from mapping.rdf import question_graph
+    from mapping.validate import Validator
+    from senate_kg.pipeline import collect_pages, merge_all, parse_file
+
+    files = collect_pages([pages])
+    sample = random.Random(7).sample(files, min(PYSHACL_SAMPLE, len(files)))
+    questions, _ = merge_all(p.question for p in map(parse_file, map(str, sample)) if p.question)
+    iris = Iris(BASE)
+    graphs = [question_graph(q, iris) for q in questions]
+    validator = Validator()
+    started = time.perf_counter()
+    validator.validate_many(graphs)
+    batched = (time.perf_counter() - started) / len(graphs)
+    shapes = Graph()
+    for path in sorted((ROOT / "shapes").glob("*.ttl")):
+        shapes.parse(path, format="turtle")
+    started = time.perf_counter()
+    for graph in graphs:
+        pyshacl.validate(graph, shacl_graph=shapes, inference="none")
+    one_by_one = (time.perf_counter() - started) / len(graphs)
+    return one_by_one, batched
+
+
+def rate(count: int, seconds: float | None) -> str:
+    return f"{count / seconds:,.0f}" if seconds else "–"
+
+
+def table(runs: list[BuildRun], compare: dict[int, dict[str, float]]) -> str:
+    lines = [
+        "| pages | questions | status | end to end (s) | pages/s end to end | " +
+        " | ".join(f"{s} pages/s" for s in STAGES) + " | parent peak RSS (MB) | worker peak RSS (MB) |",
+        "|" + "---:|" * (9 + len(STAGES)),
+    ]
+    for run in runs:
+        stage_rates = " | ".join(rate(run.pages, run.timings.get(s)) for s in STAGES)
+        lines.append(f"| {run.pages:,} | {run.summary.get('questions loaded', '?')} | {run.status} | {run.wall:.1f} | "
+                     f"{rate(run.pages, run.wall)} | {stage_rates} | {run.parent_rss_mb:,.0f} | "
+                     f"{run.worker_rss_mb:,.0f} |")
+    lines += ["", "| pages | stage seconds (from the build's summary) |", "|---:|---|"]
+    lines += [f"| {run.pages:,} | {run.summary.get('seconds', '')} |" for run in runs]
+    lines += ["", "| pages | quads | our load (s) | rdflib Dataset parse (s) | ratio | our validate per question (ms) "
+                  "| pyshacl one call per graph (ms) | ratio |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for run in runs:
+        c = compare.get(run.pages)
+        if not c:
+            continue
+        ours_validate = run.timings.get("validate", 0) / max(int(run.summary.get("questions loaded", 1)), 1)
+        lines.append(
+            f"| {run.pages:,} | {c['quads']:,.0f} | {run.timings.get('load', 0):.2f} | {c['rdflib_load']:.2f} | "
+            f"{c['rdflib_load'] / max(run.timings.get('load', 0), 1e-9):.1f}x | "
+            f"{ours_validate * 1000:.2f} (batch, both cores); {c['batched'] * 1000:.2f} (batch, one core) | "
+            f"{c['one_by_one'] * 1000:.2f} | {c['one_by_one'] / max(c['batched'], 1e-9):.1f}x per core |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--workers", type=int, help="passed to build --workers (default: every core)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--no-compare", action="store_true", help="skip the rdflib / pyshacl comparisons")
+    args = parser.parse_args(argv)
+
+    runs, compare = [], {}
+    for count in args.sizes:
+        pages, store = args.out / f"pages-{count}", args.out / f"store-{count}"
+        log(f"{count:,} pages: generating …")
+        log(f"  generated in {generate(pages, count):.1f} s; building …")
+        for leftover in (store, store.with_name(store.name + ".dumps")):
+            if leftover.exists():
+                subprocess.run(["rm", "-rf", str(leftover)], check=True)
+        run = run_build(pages, store, count, args.workers)
+        log(f"  built in {run.wall:.1f} s (exit {run.status}): {run.summary.get('seconds')}")
+        runs.append(run)
+        if not args.no_compare:
+            log("  comparing with rdflib Dataset and one-by-one pyshacl …")
+            seconds, quads = rdflib_load_seconds(store, args.out)
+            one_by_one, batched = pyshacl_one_by_one_seconds(pages, count)
+            compare[count] = {"rdflib_load": seconds, "quads": quads, "one_by_one": one_by_one, "batched": batched}
+    print(table(runs, compare))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        sys.exit(child_main(sys.argv[2:]))
+    sys.exit(main())

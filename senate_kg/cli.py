@@ -1,0 +1,391 @@
+"""The `senate-kg` command line: the one place that wires mapping, store, publishing and server together.
+
+`main(argv) -> int` returns the exit status (only `entry_point()` calls sys.exit), so tests run it in-process:
+0 everything done · 1 some input was rejected (each on stderr as "FILE: FIELD: REASON", the rest still done) ·
+2 usage error or the tool cannot work (missing path, store locked, remote store down), said in one clear line.
+Data (summaries) goes to stdout; rejections, notes and the progress bar to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mapping.iris import DEFAULT_BASE, Iris
+from senate_kg import __version__
+from senate_kg.pipeline import BuildReport, InputError, build, collect_pages, push
+from senate_kg.settings import SettingsError, remember_base, resolve_base
+from store import META_GRAPH, Store, StoreError, open_store
+
+EXPORT_SUFFIXES = (".nq", ".nt", ".ttl", ".trig", ".jsonld")
+STAGES = ("parse", "merge", "map", "validate", "load", "publish", "total")
+
+
+class CliError(Exception):
+    """A usage error or a tool failure, already phrased for the user: printed as one line, exit status 2."""
+
+
+# ---------------------------------------------------------------- small helpers
+def note(args: argparse.Namespace, message: str) -> None:
+    """Informational line on stderr, silenced by --quiet."""
+    if not getattr(args, "quiet", False):
+        print(message, file=sys.stderr)
+
+
+def wants_progress(args: argparse.Namespace) -> bool:
+    """A progress bar only for a person watching a terminal."""
+    return not args.quiet and sys.stderr.isatty()
+
+
+def open_embedded(store_dir: Path, *, read_only: bool = False, must_exist: bool = False) -> Store:
+    """Open the on-disk store, turning the backend's errors (locked, corrupt) into one clear sentence."""
+    if must_exist and not store_dir.is_dir():
+        raise CliError(f"{store_dir}: no store here (make one with: senate-kg build --store {store_dir} PATH...)")
+    try:
+        return open_store(store_dir, read_only=read_only)
+    except (StoreError, OSError) as exc:
+        if "lock" in str(exc).lower():
+            raise CliError(f"{store_dir}: the store is locked by another process (a build, load or push is "
+                           f"writing to it); wait until it ends and run this again ({exc})") from exc
+        raise CliError(f"{store_dir}: cannot open the store: {exc}") from exc
+
+
+def run_publish(args: argparse.Namespace, store: Store, store_dir: Path, iris: Iris) -> float | None:
+    """Dumps and search index next to the store (senate_kg.publish), so they never fall out of step with it.
+    Returns the seconds it took, or None when publishing is not available."""
+    started = time.perf_counter()
+    try:
+        from senate_kg.publish import publish
+    except ModuleNotFoundError as exc:
+        if exc.name != "senate_kg.publish":
+            raise
+        # TODO: senate_kg/publish.py (issue 4) is written by another engineer; until it lands, skip it.
+        note(args, "senate-kg: publishing skipped (senate_kg.publish is not available yet)")
+        return None
+    try:
+        publish(store, store_dir, iris)
+    except NotImplementedError:
+        note(args, "senate-kg: publishing skipped (senate_kg.publish is not written yet)")
+        return None
+    return time.perf_counter() - started
+
+
+def format_timings(timings: dict[str, float]) -> str:
+    ordered = [k for k in STAGES if k in timings] + sorted(k for k in timings if k not in STAGES)
+    return ", ".join(f"{k} {timings[k]:.2f}" for k in ordered)
+
+
+def print_report(report: BuildReport, *, loaded_label: str, stored: bool) -> None:
+    """The summary on stdout (data), each rejection on stderr."""
+    for rejection in report.rejections:
+        print(rejection, file=sys.stderr)
+    print(f"pages read: {report.pages_read}")
+    print(f"{loaded_label}: {report.questions_loaded}")
+    if stored:
+        print(f"questions changed: {report.questions_changed}")
+    print(f"rejected: {len(report.rejections)}")
+    print(f"seconds: {format_timings(report.timings)}")
+
+
+def page_files(paths: Sequence[Path]) -> list[Path]:
+    """The pages to read; a missing path or a folder without pages is a usage error, caught before any work."""
+    try:
+        pages = collect_pages(paths)
+    except InputError as exc:
+        raise CliError(str(exc)) from exc
+    if not pages:
+        raise CliError(f"no page files (*.txt, *.html) in {', '.join(map(str, paths))}")
+    return pages
+
+
+# ---------------------------------------------------------------- subcommands
+def cmd_build(args: argparse.Namespace) -> int:
+    pages = page_files(args.paths)
+    iris = Iris(resolve_base(args.store, args.base_uri))
+    store = open_embedded(args.store)
+    try:
+        remember_base(args.store, iris.base)  # before loading: a crash mid-build still leaves the base known
+        report = build(pages, store, iris, progress=wants_progress(args), workers=args.workers)
+        seconds = run_publish(args, store, args.store, iris)
+        if seconds is not None:
+            report.timings["publish"] = seconds
+            report.timings["total"] = report.timings.get("total", 0.0) + seconds
+    finally:
+        store.close()
+    print_report(report, loaded_label="questions loaded", stored=True)
+    return 1 if report.rejections else 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    pages = page_files(args.paths)
+    iris = Iris(resolve_base(None, args.base_uri))
+    report = build(pages, None, iris, progress=wants_progress(args), workers=args.workers)
+    print_report(report, loaded_label="questions valid", stored=False)
+    return 1 if report.rejections else 0
+
+
+def export_format(output: Path) -> tuple[str, bool]:
+    """(RDF suffix, gzip?) from the output name: `dump.nq.gz` -> (".nq", True)."""
+    suffixes = [s.lower() for s in output.suffixes]
+    compressed = bool(suffixes) and suffixes[-1] == ".gz"
+    rdf_suffix = suffixes[-2] if compressed and len(suffixes) > 1 else (suffixes[-1] if suffixes and not compressed
+                                                                         else "")
+    if rdf_suffix not in EXPORT_SUFFIXES:
+        allowed = ", ".join(EXPORT_SUFFIXES)
+        raise CliError(f"--output {output}: unknown format {rdf_suffix or '(no suffix)'}; use one of {allowed} "
+                       "(add .gz to compress)")
+    return rdf_suffix, compressed
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    rdf_suffix, compressed = export_format(args.output)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    store = open_embedded(args.store, read_only=True, must_exist=True)
+    handle, partial_name = tempfile.mkstemp(dir=args.output.parent, prefix=f".{args.output.name}.", suffix=rdf_suffix)
+    os.close(handle)
+    partial = Path(partial_name)
+    try:
+        quads = store.dump(partial)
+        if compressed:  # mtime=0: the same store gives the same bytes
+            packed = partial.with_name(partial.name + ".gz")
+            with partial.open("rb") as src, gzip.GzipFile(packed, "wb", mtime=0) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            partial.unlink()
+            partial = packed
+        os.replace(partial, args.output)
+    except ValueError as exc:
+        raise CliError(f"--output {args.output}: {exc}") from exc
+    finally:
+        store.close()
+        partial.unlink(missing_ok=True)
+    print(f"{quads} quads written to {args.output}")
+    return 0
+
+
+def check_graph_iri(graph: str) -> str:
+    """A named graph must be an absolute IRI and never the store's own bookkeeping graph."""
+    from rdflib import URIRef
+
+    if graph == META_GRAPH:
+        raise CliError(f"--graph {graph}: this graph is the store's own metadata; choose another name")
+    if ":" not in graph or any(c in graph for c in ' <>"{}|^`\\'):
+        raise CliError(f"--graph {graph!r}: not an absolute IRI (e.g. http://example.org/graph/eurovoc)")
+    URIRef(graph)
+    return graph
+
+
+def read_as_ntriples(paths: Sequence[Path]) -> bytes:
+    """Several files for one graph: parsed with rdflib (fresh blank nodes per file), concatenated as N-Triples."""
+    from rdflib import Graph
+    from rdflib.util import guess_format
+
+    chunks = []
+    for path in paths:
+        fmt = guess_format(str(path))
+        if fmt is None:
+            raise ValueError(f"{path}: format: unknown RDF file suffix {path.suffix!r}")
+        try:
+            chunks.append(Graph().parse(path, format=fmt).serialize(format="nt", encoding="utf-8"))
+        except Exception as exc:  # noqa: BLE001 - rdflib's parsers raise many types for bad input
+            raise ValueError(f"{path}: rdf: {exc}") from exc
+    return b"".join(chunks)
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    graph = check_graph_iri(args.graph)
+    missing = [str(f) for f in args.files if not f.is_file()]
+    if missing:
+        raise CliError(f"{', '.join(missing)}: no such file")
+    store = open_embedded(args.store)
+    try:
+        try:
+            if len(args.files) == 1:
+                triples = store.load_file(graph, args.files[0])
+            else:
+                store.replace_graphs([(graph, read_as_ntriples(args.files))])
+                triples = -1
+        except (ValueError, SyntaxError) as exc:
+            message = str(exc) if str(exc).startswith(str(args.files[0])) else f"{args.files[0]}: rdf: {exc}"
+            print(message if len(args.files) == 1 else str(exc), file=sys.stderr)
+            print("nothing loaded", file=sys.stderr)
+            return 1
+        run_publish(args, store, args.store, Iris(resolve_base(args.store, None)))
+    finally:
+        store.close()
+    count = f"{triples} triples" if triples >= 0 else f"{len(args.files)} files"
+    print(f"{count} loaded into <{graph}>")
+    return 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    source = open_embedded(args.store, read_only=True, must_exist=True)
+    try:
+        options = {"graph_store": args.graph_store} if args.graph_store else {}
+        try:
+            target = open_store(remote=args.endpoint, **options)
+        except (StoreError, OSError, ValueError) as exc:
+            raise CliError(f"--endpoint {args.endpoint}: cannot use this SPARQL store: {exc}") from exc
+        try:
+            started = time.perf_counter()
+            sent = push(source, target)
+            seconds = time.perf_counter() - started
+        except (StoreError, OSError) as exc:
+            raise CliError(f"--endpoint {args.endpoint}: push failed: {exc}") from exc
+        finally:
+            target.close()
+        run_publish(args, source, args.store, Iris(resolve_base(args.store, None)))
+    finally:
+        source.close()
+    print(f"{sent} graphs pushed to {args.endpoint} in {seconds:.2f} s")
+    return 0
+
+
+def server_config(args: argparse.Namespace) -> dict:
+    """The Flask config for `serve`: the base URI must be the one the store was built with."""
+    if args.store is None and not args.remote:
+        raise CliError("--store DIR is required (or --remote URL to serve a remote SPARQL store)")
+    if args.store is not None and not args.remote and not args.store.is_dir():
+        raise CliError(f"{args.store}: no store here (make one with: senate-kg build --store {args.store} PATH...)")
+    config = {
+        "BASE_URI": resolve_base(args.store, args.base_uri),
+        "REMOTE_ENDPOINT": args.remote,
+        "QUERY_TIMEOUT": args.query_timeout,
+    }
+    if args.store is not None:
+        config["STORE_PATH"] = str(args.store)
+    return config
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import waitress
+
+    from server import create_app
+
+    config = server_config(args)
+    try:
+        app = create_app(config)
+    except (StoreError, OSError) as exc:
+        raise CliError(f"cannot open the store: {exc}") from exc
+    note(args, f"senate-kg {__version__}: serving {config.get('REMOTE_ENDPOINT') or config['STORE_PATH']} "
+               f"as {config['BASE_URI']} on http://{args.host}:{args.port}/ (Ctrl-C stops)")
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="senate-kg")
+    return 0
+
+
+# ---------------------------------------------------------------- the parser: one flat table
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
+    return value
+
+
+def add_build_args(p: argparse.ArgumentParser, *, store: bool) -> None:
+    if store:
+        p.add_argument("--store", type=Path, required=True, metavar="DIR", help="embedded store folder")
+    p.add_argument("--base-uri", metavar="URI", help=f"base of every minted IRI (default: the store's, else "
+                                                     f"{DEFAULT_BASE})")
+    p.add_argument("--workers", type=positive_int, metavar="N", help="processes (default: every core)")
+    p.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="page files or folders of pages")
+
+
+def add_export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", type=Path, required=True, metavar="DIR")
+    p.add_argument("--output", type=Path, required=True, metavar="FILE",
+                   help=f"format from the suffix: {' '.join(EXPORT_SUFFIXES)} (+ .gz)")
+
+
+def add_load_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", type=Path, required=True, metavar="DIR")
+    p.add_argument("--graph", required=True, metavar="URI", help="named graph to replace")
+    p.add_argument("files", type=Path, nargs="+", metavar="FILE", help="RDF files (format from the suffix)")
+
+
+def add_push_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", type=Path, required=True, metavar="DIR")
+    p.add_argument("--endpoint", required=True, metavar="URL", help="SPARQL query endpoint of the remote store")
+    p.add_argument("--graph-store", metavar="URL", help="its Graph Store Protocol endpoint, if not derivable")
+
+
+def add_serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", type=Path, metavar="DIR", help="embedded store folder (dumps and search next to it)")
+    p.add_argument("--remote", metavar="URL", help="serve from this SPARQL endpoint instead of the embedded store")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--base-uri", metavar="URI", help="must match the one used by build (default: the store's)")
+    p.add_argument("--query-timeout", type=positive_float, default=30.0, metavar="S")
+    p.add_argument("--threads", type=positive_int, default=8, metavar="N", help="waitress worker threads")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("build", "parse, merge, map, validate and load pages into the store",
+            lambda p: add_build_args(p, store=True), cmd_build),
+    Command("validate", "the same as build, without storing", lambda p: add_build_args(p, store=False), cmd_validate),
+    Command("export", "write the whole store to one RDF file", add_export_args, cmd_export),
+    Command("load", "load RDF file(s) into one named graph", add_load_args, cmd_load),
+    Command("push", "send every named graph to a remote SPARQL store", add_push_args, cmd_push),
+    Command("serve", "serve the store over HTTP (waitress)", add_serve_args, cmd_serve),
+)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="senate-kg", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"senate-kg {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no notes")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        sub = commands.add_parser(command.name, help=command.help, description=command.help, parents=[common])
+        command.add_arguments(sub)
+        sub.set_defaults(func=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2), message already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return args.func(args)
+    except (CliError, SettingsError, InputError) as exc:
+        print(f"senate-kg {args.command}: {exc}", file=sys.stderr)
+    except StoreError as exc:
+        print(f"senate-kg {args.command}: the store failed: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"senate-kg {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: show where, but still exit with the tool's status
+        traceback.print_exc()
+        print(f"senate-kg {args.command}: internal error {type(exc).__name__}: {exc} (a bug, please report)",
+              file=sys.stderr)
+    return 2
+
+
+def entry_point() -> None:
+    sys.exit(main(sys.argv[1:]))

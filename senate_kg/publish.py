@@ -1,0 +1,315 @@
+"""Publishing: after every build (and push), derive from the store everything harvesters and researchers fetch.
+
+Written next to the store `DIR`:
+- `DIR.dumps/` the dumps (N-Quads, TriG, JSON-LD; gzip), the sitemap parts and `manifest.json`: sizes,
+  SHA-256 checksums, quad counts, issue/modification times, and the figures of the data (VoID partitions,
+  temporal coverage, EuroVoc concepts used) that the catalogue and the VoID description are rendered from;
+- `DIR.search.sqlite` the full-text search index (store/search_index.py).
+
+Never out of step: everything is rebuilt from the store's contents, each file written under a temporary name
+and moved into place with `os.replace` (a reader sees the old file or the new one), the manifest last.
+A dump whose bytes did not change keeps its `modified` time, so harvesters see no change where there is none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from rdflib.term import Node
+
+from mapping.iris import Iris
+from senate_kg.paths import QUERIES_DIR
+from store import Row, Store
+from store.search_index import SearchRecord, build_index
+
+PUBLISH_QUERIES = QUERIES_DIR / "publish"
+MANIFEST = "manifest.json"
+BATCH = 500  # question IRIs per look-up when reading the texts for the search index
+SITEMAP_LIMIT = 50_000  # URLs per sitemap file (the sitemaps.org limit)
+TOP_KEYWORDS = 60  # EuroVoc concepts listed as dcat:keyword / dcat:theme in the catalogue
+
+
+@dataclass(frozen=True)
+class DumpFormat:
+    key: str  # stable part of the distribution IRI: {base}dataset/questions/distribution/{key}
+    suffix: str  # what the store's dump() reads the format from
+    media_type: str  # IANA media type of the uncompressed content
+    file_type: str  # code in the EU file-type authority table
+    label: str
+
+
+DUMP_FORMATS: tuple[DumpFormat, ...] = (
+    DumpFormat("nquads", ".nq", "application/n-quads", "RDF_N_QUADS", "N-Quads"),
+    DumpFormat("trig", ".trig", "application/trig", "RDF_TRIG", "TriG"),
+    DumpFormat("jsonld", ".jsonld", "application/ld+json", "JSON_LD", "JSON-LD"),
+)
+DUMP_PREFIX = "senate-kg-questions"
+
+
+@dataclass(frozen=True)
+class DumpFile:
+    name: str  # file name under DIR.dumps/, served at /dumps/<name>
+    key: str
+    media_type: str
+    file_type: str
+    label: str
+    byte_size: int
+    sha256: str
+    quads: int
+    issued: str  # ISO datetime (UTC) of the first publication of this file name
+    modified: str  # ISO datetime (UTC) of the last change of its content
+
+
+@dataclass
+class PublishReport:
+    dumps_dir: Path
+    search_index: Path
+    dumps: list[DumpFile] = field(default_factory=list)
+    quads: int = 0
+    questions_indexed: int = 0
+    sitemap_urls: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def dumps_dir_for(store_dir: Path) -> Path:
+    """`var/store` -> `var/store.dumps` (a sibling: the store folder belongs to pyoxigraph)."""
+    store_dir = Path(store_dir)
+    return store_dir.with_name(store_dir.name + ".dumps")
+
+
+def search_index_for(store_dir: Path) -> Path:
+    store_dir = Path(store_dir)
+    return store_dir.with_name(store_dir.name + ".search.sqlite")
+
+
+def publish(store: Store, store_dir: Path, iris: Iris) -> PublishReport:
+    """Rebuild the dumps, the sitemap, the manifest and the search index from `store`'s contents."""
+    dumps_dir = dumps_dir_for(store_dir)
+    dumps_dir.mkdir(parents=True, exist_ok=True)
+    report = PublishReport(dumps_dir, search_index_for(store_dir))
+    previous = read_manifest(dumps_dir)
+    now = _utc_now()
+
+    with _timed(report, "dumps"):
+        report.dumps = [write_dump(store, dumps_dir, fmt, previous, now) for fmt in DUMP_FORMATS]
+    report.quads = report.dumps[0].quads
+    with _timed(report, "figures"):
+        figures = dataset_figures(store, iris)
+        questions = [row["question"] for row in run(store, "question-graphs", iris)]
+    with _timed(report, "sitemap"):
+        sitemap_files, report.sitemap_urls = write_sitemaps(store, dumps_dir, iris)
+    generation = report.dumps[0].sha256  # the N-Quads checksum: a fingerprint of the store's contents
+    with _timed(report, "search"):
+        report.questions_indexed = build_index(report.search_index, search_records(store, iris, questions),
+                                               meta={"generation": generation, "built": now})
+    manifest = {
+        "generator": "senate-kg",
+        "base": iris.base,
+        "generation": generation,
+        "published": now,
+        "modified": max((d.modified for d in report.dumps), default=now),
+        "dumps": [asdict(d) for d in report.dumps],
+        "sitemaps": sitemap_files,
+        "search_index": {"file": report.search_index.name, "questions": report.questions_indexed},
+        "example": str(questions[0]) if questions else None,
+        **figures,
+    }
+    _write_atomic(dumps_dir / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False)
+                  .encode("utf-8"))
+    _remove_stale(dumps_dir, {d.name for d in report.dumps} | set(sitemap_files) | {MANIFEST})
+    return report
+
+
+# ---------------------------------------------------------------- dumps
+def write_dump(store: Store, dumps_dir: Path, fmt: DumpFormat, previous: dict[str, Any], now: str) -> DumpFile:
+    """One dump: the store writes it (its own serialiser, far faster than rdflib), we gzip it deterministically
+    (mtime 0, no file name in the header: the same store gives the same bytes and checksum)."""
+    name = f"{DUMP_PREFIX}{fmt.suffix}.gz"
+    with tempfile.TemporaryDirectory(dir=dumps_dir, prefix=".dump-") as scratch:
+        raw = Path(scratch) / f"dump{fmt.suffix}"
+        quads = store.dump(raw)
+        packed = Path(scratch) / name
+        digest = hashlib.sha256()
+        with raw.open("rb") as src, packed.open("wb") as out, \
+                gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+        with packed.open("rb") as done:
+            while chunk := done.read(1 << 20):
+                digest.update(chunk)
+        sha256 = digest.hexdigest()
+        size = packed.stat().st_size
+        os.chmod(packed, 0o644)
+        os.replace(packed, dumps_dir / name)
+    old = next((d for d in previous.get("dumps", []) if d.get("name") == name), None)
+    issued = old["issued"] if old else now
+    modified = old["modified"] if old and old.get("sha256") == sha256 else now
+    return DumpFile(name, fmt.key, fmt.media_type, fmt.file_type, fmt.label, size, sha256, quads, issued, modified)
+
+
+def read_manifest(dumps_dir: Path) -> dict[str, Any]:
+    """The last manifest written (the server reads it too); {} when there is none or it is unreadable."""
+    try:
+        data = json.loads((Path(dumps_dir) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+# ---------------------------------------------------------------- figures for VoID and DCAT
+def _query(name: str):
+    from server.named_queries import parse_named_query
+
+    return parse_named_query(PUBLISH_QUERIES / f"{name}.rq")
+
+
+def run(store: Store, name: str, iris: Iris, bindings: dict | None = None) -> list[Row]:
+    """Run one of the publisher's own queries (queries/publish/NAME.rq) with the store's base."""
+    return store.select(_query(name).render(bindings or {}, iris.base))
+
+
+def _value(row: Row, key: str) -> Any:
+    term = row.get(key)
+    if term is None:
+        return None
+    python = term.toPython() if hasattr(term, "toPython") else term
+    if isinstance(python, dt.date | dt.datetime):
+        return python.isoformat()
+    if isinstance(python, int | float | str | bool):
+        return python
+    return str(term)
+
+
+def dataset_figures(store: Store, iris: Iris) -> dict[str, Any]:
+    """What VoID and the catalogue state about the data, computed once here rather than per request."""
+    totals = run(store, "dataset-figures", iris)
+    figures = {key: _value(totals[0], key) for key in totals[0]} if totals else {}
+    classes = [{"class": str(r["class"]), "entities": _value(r, "entities"), "typings": _value(r, "typings")}
+               for r in run(store, "void-classes", iris)]
+    properties = [{"property": str(r["property"]), "triples": _value(r, "triples"),
+                   "subjects": _value(r, "subjects"), "objects": _value(r, "objects")}
+                  for r in run(store, "void-properties", iris)]
+    concepts = [{"concept": str(r["concept"]), "label_fr": _value(r, "label_fr"), "label_nl": _value(r, "label_nl"),
+                 "label_en": _value(r, "label_en"), "questions": _value(r, "questions")}
+                for r in run(store, "concepts-used", iris)]
+    return {"figures": figures, "classes": classes, "properties": properties,
+            "concepts": concepts[:TOP_KEYWORDS], "concepts_used": len(concepts)}
+
+
+# ---------------------------------------------------------------- search records
+def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def search_records(store: Store, iris: Iris, questions: Sequence[Node]) -> Iterator[SearchRecord]:
+    """Every question as a SearchRecord, read in batches of BATCH IRIs (one query per batch, not per question)."""
+    for batch in _batches(questions, BATCH):
+        bindings = {"question": list(batch)}
+        concepts: dict[str, list[tuple[str, str | None, str | None]]] = {}
+        for row in run(store, "search-concepts", iris, bindings):
+            concepts.setdefault(str(row["question"]), []).append(
+                (str(row["concept"]), _value(row, "label_fr"), _value(row, "label_nl")))
+        seen: set[str] = set()
+        for row in run(store, "search-records", iris, bindings):
+            iri = str(row["question"])
+            if iri in seen:  # a multi-valued field (two parties?) repeats the row: the first one wins
+                continue
+            seen.add(iri)
+            yield _record(row, concepts.get(iri, []))
+
+
+def _texts(row: Row, prefix: str) -> dict[str, str]:
+    return {lang: str(row[f"{prefix}_{lang}"]) for lang in ("fr", "nl") if row.get(f"{prefix}_{lang}") is not None}
+
+
+def _record(row: Row, concepts: list[tuple[str, str | None, str | None]]) -> SearchRecord:
+    identifier = str(row["identifier"])
+    legislature = identifier.split("-", 1)[0]
+    return SearchRecord(
+        iri=str(row["question"]), identifier=identifier,
+        legislature=int(legislature) if legislature.isdigit() else None,
+        date=_value(row, "date"), title=_texts(row, "title"), question_text=_texts(row, "text"),
+        answer_text=_texts(row, "answer"), author=_value(row, "author"), author_name=_value(row, "author_name"),
+        party=_value(row, "party"), party_label=_value(row, "party_label"), office=_value(row, "office"),
+        office_label=_texts(row, "office"), status=_value(row, "status") or None,
+        answer_date=_value(row, "answer_date"), concepts=tuple(concepts))
+
+
+# ---------------------------------------------------------------- sitemap
+def write_sitemaps(store: Store, dumps_dir: Path, iris: Iris) -> tuple[list[str], int]:
+    """The HTML pages (every resource with a page of its own) as sitemap files of at most SITEMAP_LIMIT URLs;
+    the server answers /sitemap.xml with the only file, or with an index of them."""
+    modified: dict[str, str | None] = {iris.base: None}
+    for row in run(store, "sitemap-pages", iris):
+        page = str(row["page"])
+        if modified.get(page) is None:
+            modified[page] = str(row["modified"]) if row.get("modified") is not None else None
+    pages = [iris.base, *sorted(p for p in modified if p != iris.base)]
+    names = []
+    for number, chunk in enumerate(_batches(pages, SITEMAP_LIMIT), start=1):
+        name = f"sitemap-{number}.xml"
+        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+                 *(_sitemap_url(url, modified[url]) for url in chunk), "</urlset>", ""]
+        _write_atomic(dumps_dir / name, "\n".join(lines).encode("utf-8"))
+        names.append(name)
+    return names, len(pages)
+
+
+def _sitemap_url(url: str, modified: str | None) -> str:
+    lastmod = f"<lastmod>{escape(modified)}</lastmod>" if modified else ""
+    return f"<url><loc>{escape(url)}</loc>{lastmod}</url>"
+
+
+# ---------------------------------------------------------------- files
+def _write_atomic(path: Path, data: bytes) -> None:
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(partial, 0o644)  # mkstemp makes files private; these are published
+        os.replace(partial, path)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+
+
+def _remove_stale(dumps_dir: Path, keep: set[str]) -> None:
+    """Files a previous publication wrote and this one did not (fewer sitemap parts): they would be served
+    with figures that no longer hold."""
+    for path in dumps_dir.iterdir():
+        if path.name not in keep and not path.name.startswith("."):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+class _timed:
+    """`with _timed(report, "dumps"):` adds the seconds spent to report.timings["dumps"]."""
+
+    def __init__(self, report: PublishReport, stage: str) -> None:
+        self.report, self.stage = report, stage
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.report.timings[self.stage] = self.report.timings.get(self.stage, 0.0) + time.perf_counter() - self.started
+

@@ -1,0 +1,71 @@
+"""Per-graph metadata kept in `store.META_GRAPH`, the same way by both backends.
+
+For each stored graph `<g>`: `<g> meta:etag "…"` (a hash of its N-Triples lines, sorted and de-duplicated, so
+the hash does not depend on the order a serialiser wrote them in) and `<g> meta:modified "…"^^xsd:dateTime`
+(UTC, when this content was first stored). A graph stored again with the same content keeps both: building
+the same pages twice gives the same store, and HTTP validators stay valid across rebuilds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+
+from store import META_GRAPH, GraphInfo
+
+META = "urn:senate-kg:meta#"
+ETAG = META + "etag"
+MODIFIED = META + "modified"
+XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
+ETAG_CHARS = 32  # 128 bits of SHA-256: plenty to tell versions of one graph apart, short in headers
+
+
+def canonical_lines(lines: Iterable[str]) -> list[str]:
+    """Sorted, de-duplicated, stripped, non-empty lines: the graph's canonical text for hashing."""
+    return sorted({line.strip() for line in lines if line.strip()})
+
+
+def content_etag(lines: Iterable[str]) -> str:
+    """The etag of a graph given as N-Triples lines (one triple per line, as N-Triples requires)."""
+    digest = hashlib.sha256("\n".join(canonical_lines(lines)).encode("utf-8"))
+    return digest.hexdigest()[:ETAG_CHARS]
+
+
+def ntriples_lines(data: bytes) -> list[str]:
+    """Lines of N-Triples bytes (UTF-8; comments and blank lines dropped)."""
+    text = data.decode("utf-8")
+    return [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def now() -> dt.datetime:
+    """The time a new content is stored: UTC, to the second (HTTP dates have no finer resolution)."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def format_time(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> dt.datetime:
+    when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def meta_ntriples(graph: str, etag: str, modified: dt.datetime) -> list[str]:
+    """The metadata triples of one graph, as N-Triples lines (the graph IRI is checked by the caller)."""
+    return [f'<{graph}> <{ETAG}> "{etag}" .',
+            f'<{graph}> <{MODIFIED}> "{format_time(modified)}"^^<{XSD_DATETIME}> .']
+
+
+def graph_info(graph: str, etag: str | None, modified: str | None) -> GraphInfo | None:
+    """A GraphInfo from the two stored values, or None when either is missing or unreadable."""
+    if not etag or not modified:
+        return None
+    try:
+        return GraphInfo(graph, etag, parse_time(modified))
+    except ValueError:
+        return None
+
+
+__all__ = ["META_GRAPH", "ETAG", "MODIFIED", "content_etag", "meta_ntriples", "graph_info", "now"]

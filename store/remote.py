@@ -1,0 +1,535 @@
+"""The remote backend: any SPARQL 1.1 store, read with SPARQLWrapper, written with the Graph Store Protocol.
+
+Why it is shaped this way:
+- Writes go graph by graph with a Graph Store Protocol PUT (the server replaces the graph in one transaction),
+  or, for a store without a GSP endpoint, one SPARQL update per graph (DROP + INSERT DATA, also atomic). The
+  metadata graph is kept as the embedded store keeps it (store/meta.py), through SPARQL Update. Data lines are
+  checked against the N-Triples grammar before they are sent, so that nothing but triples can reach an update.
+- Reads use SPARQLWrapper over POST (long VALUES blocks do not fit in a URL); its guess of the query type is
+  overridden by our own (it searches the text for keywords and could send a SELECT to the update endpoint).
+- Users' queries get the same refusal rules as the embedded store (store/safety.py) and the same row cap,
+  applied while reading the answer: the rows come as SPARQL JSON (or the triples as N-Triples), parsed
+  incrementally, and the connection is closed as soon as one row more than the cap has arrived; the result is
+  then written in the negotiated format by the same writers as the embedded store. The timeout is enforced
+  on the client side (socket timeout plus a deadline between reads); the store may keep computing after we
+  hang up: start `oxigraph serve` with `--timeout-s` for a server-side limit too.
+- The store being unreachable, failing or overloaded is a StoreError (the server answers 503 + Retry-After).
+
+Endpoints: for `oxigraph serve` (a query URL ending in `/query`) the update and Graph Store endpoints are
+derived (`/update`, `/store`) and the union default graph is asked for with its `union-default-graph` parameter;
+for other stores give them explicitly (Fuseki: `/ds/query`, `/ds/update`, `/ds/data`).
+"""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import contextlib
+import gzip
+import http.client
+import json
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+from rdflib.util import guess_format
+from SPARQLWrapper import JSON, POST, URLENCODED, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+
+from store import (
+    META_GRAPH,
+    GraphDataError,
+    GraphInfo,
+    QueryRejected,
+    QueryResponse,
+    QueryTimeout,
+    Row,
+    Store,
+    StoreError,
+    formats,
+    meta,
+    queries,
+    results,
+    safety,
+)
+
+WRITE_BATCH = 200  # graphs per metadata lookup and per metadata update
+READ_CHUNK = 64 * 1024
+USER_AGENT = "senate-kg (SPARQLWrapper)"
+DUMP_FORMATS = {".nq": "application/n-quads", ".nt": "application/n-triples", ".ttl": "text/turtle",
+                ".trig": "application/trig", ".jsonld": "application/ld+json"}
+WRAPPER_TYPES = {"bindings": "SELECT", "boolean": "ASK", "graph": "CONSTRUCT", None: "SELECT"}
+
+# One N-Triples triple per line (RDF 1.1 N-Triples grammar, comments allowed at the end).
+_IRI = r"<(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>"
+_BNODE = r"_:[^\s<>\"{}|^`\\.]+(?:\.+[^\s<>\"{}|^`\\.]+)*"
+_LITERAL = (r"\"(?:[^\"\\\n\r]|\\[tbnrf\"'\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*\""
+            rf"(?:@[A-Za-z]+(?:-[A-Za-z0-9]+)*|\^\^{_IRI})?")
+_TRIPLE_LINE = re.compile(rf"^[ \t]*(?:{_IRI}|{_BNODE})[ \t]*{_IRI}[ \t]*(?:{_IRI}|{_BNODE}|{_LITERAL})[ \t]*\.[ \t]*"
+                          r"(?:#.*)?$")
+_CHARSET = re.compile(r"charset=([\w.\-]+)", re.IGNORECASE)
+_BINDINGS_START = re.compile(r'"bindings"\s*:\s*\[')
+_VARS = re.compile(r'"vars"\s*:\s*(\[[^\]]*\])')
+
+
+class RemoteStore(Store):
+    """A SPARQL 1.1 store over HTTP: `query_endpoint` for reads; writes to `graph_store` (Graph Store
+    Protocol) and `update_endpoint` (SPARQL Update), derived from an oxigraph-style `/query` URL when not given."""
+
+    def __init__(self, query_endpoint: str, update_endpoint: str | None = None, graph_store: str | None = None,
+                 timeout: float = 30.0, max_rows: int = 10_000, union_default_graph: bool = True,
+                 union_parameter: str | None = None) -> None:
+        if not re.match(r"^https?://[^/\s]+", query_endpoint or ""):
+            raise ValueError(f"the SPARQL endpoint must be an http(s) URL, got {query_endpoint!r}")
+        self.query_endpoint = query_endpoint
+        oxigraph_style = query_endpoint.rstrip("/").endswith("/query")
+        root = query_endpoint.rstrip("/")[: -len("/query")] if oxigraph_style else None
+        self.update_endpoint = update_endpoint or (f"{root}/update" if root else query_endpoint)
+        self.graph_store = graph_store or (f"{root}/store" if root else None)
+        self.timeout = timeout
+        self.max_rows = max_rows
+        self.union_default_graph = union_default_graph
+        self.union_parameter = union_parameter or ("union-default-graph" if oxigraph_style else None)
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({self.query_endpoint!r})"
+
+    # ---------------------------------------------------------------- HTTP plumbing
+    def _send_query(self, sparql: str, accept: str, *, form: str | None, timeout: float,
+                    parameters: Mapping[str, list[str]] | None = None) -> http.client.HTTPResponse:
+        """POST a query through SPARQLWrapper; the open response (the caller reads it) or a mapped error."""
+        wrapper = SPARQLWrapper(self.query_endpoint, agent=USER_AGENT)
+        wrapper.setOnlyConneg(True)
+        wrapper.setMethod(POST)
+        wrapper.setRequestMethod(URLENCODED)
+        wrapper.setTimeout(max(timeout, 0.001))
+        wrapper.setReturnFormat(JSON)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # its keyword search warns on BASE, comments...
+            wrapper.setQuery(sparql)
+        wrapper.queryType = WRAPPER_TYPES[form]  # ours, not its guess: never routed as an update
+        wrapper.addCustomHttpHeader("Accept", accept)
+        for name, values in (parameters or {}).items():
+            for value in values:
+                wrapper.addParameter(name, value)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # about the Accept it computes, then we override
+                return wrapper.query().response
+        except SPARQLWrapperException as exc:
+            raise _wrapper_error(exc, self.query_endpoint) from exc
+        except urllib.error.HTTPError as exc:
+            raise _http_error(exc, self.query_endpoint) from exc
+        except TimeoutError as exc:
+            raise QueryTimeout(f"the store at {self.query_endpoint} did not answer within {timeout:g} s") from exc
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise QueryTimeout(f"the store at {self.query_endpoint} did not answer within {timeout:g} s") \
+                    from exc
+            raise StoreError(f"the store at {self.query_endpoint} is unreachable: {exc.reason}") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise StoreError(f"the store at {self.query_endpoint} failed: {exc}") from exc
+
+    def _http(self, method: str, url: str, body: bytes | None = None, content_type: str | None = None,
+              accept: str | None = None) -> bytes:
+        """One write (or dump) request with urllib; errors mapped to StoreError / GraphDataError."""
+        request = urllib.request.Request(url, data=body, method=method)
+        request.add_header("User-Agent", USER_AGENT)
+        if content_type:
+            request.add_header("Content-Type", content_type)
+        if accept:
+            request.add_header("Accept", accept)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            detail = _error_text(exc.read())
+            if 400 <= exc.code < 500 and exc.code not in (401, 403, 404, 408, 429):
+                raise GraphDataError(f"{method} {url}: the store refused the data ({exc.code}): {detail}") from exc
+            raise StoreError(f"{method} {url}: the store answered {exc.code}: {detail}") from exc
+        except urllib.error.URLError as exc:
+            raise StoreError(f"{method} {url}: the store is unreachable: {exc.reason}") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise StoreError(f"{method} {url}: {exc}") from exc
+
+    def _update(self, text: str) -> None:
+        self._http("POST", self.update_endpoint, text.encode("utf-8"), "application/sparql-update; charset=utf-8")
+
+    # ---------------------------------------------------------------- the project's queries
+    def select(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
+        text = _bound(sparql, bindings)
+        with self._send_query(text, formats.SPARQL_JSON.media_type, form="bindings", timeout=self.timeout) as resp:
+            payload = _read_json(resp, self.query_endpoint)
+        if "results" not in payload:
+            raise QueryRejected("select() needs a SELECT query")
+        return [{name: _to_rdflib(results.parse_json_term(term)) for name, term in row.items()}
+                for row in payload["results"].get("bindings", [])]
+
+    def construct(self, sparql: str, bindings: Mapping[str, Node] | None = None,
+                  media_type: str = "application/n-triples", prefixes: Mapping[str, str] | None = None) -> bytes:
+        wanted = formats.result_format("graph", media_type)
+        if wanted.media_type != media_type.split(";")[0].strip().lower():
+            raise ValueError(f"construct(): cannot write a graph as {media_type!r}")
+        text = _bound(sparql, bindings)
+        ask_for = wanted.media_type if not prefixes or wanted.name == "ntriples" else formats.NTRIPLES.media_type
+        with self._send_query(text, ask_for, form="graph", timeout=self.timeout) as resp:
+            received = _media_type(resp)
+            body = _read_all(resp, time.monotonic() + self.timeout, self.query_endpoint)
+        if received == wanted.media_type and not (prefixes and wanted.name != "ntriples"):
+            return body
+        return _convert_graph(body, received, wanted, prefixes)
+
+    # ---------------------------------------------------------------- users' queries
+    def query(self, sparql: str, accept: str, *, default_graphs: list[str] | None = None,
+              named_graphs: list[str] | None = None, timeout: float | None = None, max_rows: int | None = None,
+              allow_service: bool = False, base_iri: str | None = None) -> QueryResponse:
+        safety.check_user_query(sparql, allow_service=allow_service)
+        default_graphs = safety.check_graph_iris("default-graph-uri", default_graphs)
+        named_graphs = safety.check_graph_iris("named-graph-uri", named_graphs)
+        limit = self.max_rows if max_rows is None else max_rows
+        seconds = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + seconds
+        form = safety.query_form(sparql)
+        if base_iri:
+            if not re.fullmatch(r"[^<>\"{}|^`\\\x00-\x20]+", base_iri):
+                raise QueryRejected(f"base IRI {base_iri!r} is not an IRI")
+            sparql = f"BASE <{base_iri}>\n{sparql}"
+        parameters: dict[str, list[str]] = {}
+        if default_graphs is not None or named_graphs is not None:
+            parameters = {"default-graph-uri": default_graphs or [], "named-graph-uri": named_graphs or []}
+        elif self.union_default_graph and self.union_parameter:
+            parameters = {self.union_parameter: ["true"]}
+        asked = {"graph": "application/n-triples", None: "application/sparql-results+json, application/n-triples;q=0.9"}
+        with self._send_query(sparql, asked.get(form, formats.SPARQL_JSON.media_type), form=form, timeout=seconds,
+                              parameters=parameters) as resp:
+            received = _media_type(resp)
+            if received in ("application/n-triples", "text/plain"):
+                lines, truncated = _read_lines(resp, limit, deadline, self.query_endpoint)
+                wanted = formats.result_format("graph", accept)
+                body = ("\n".join(lines) + "\n").encode() if lines else b""
+                if wanted.name != "ntriples":
+                    body = _convert_graph(body, "application/n-triples", wanted,
+                                          safety.declared_prefixes(sparql) or None)
+                return QueryResponse(body, wanted.media_type, "graph", truncated)
+            boolean, variables, rows, truncated = _read_results(resp, limit, deadline, self.query_endpoint)
+        if boolean is not None:
+            wanted = formats.result_format("boolean", accept)
+            return QueryResponse(results.write_boolean(wanted.name, boolean), wanted.media_type, "boolean")
+        wanted = formats.result_format("bindings", accept)
+        return QueryResponse(results.write_bindings(wanted.name, variables, rows), wanted.media_type, "bindings",
+                             truncated)
+
+    # ---------------------------------------------------------------- metadata and graph names
+    def _meta_of(self, graphs: list[str]) -> dict[str, GraphInfo]:
+        if not graphs:
+            return {}
+        text = safety.bind_rows(queries.text("graph-meta.rq"), ["g", "meta"],
+                                [[URIRef(g), URIRef(META_GRAPH)] for g in graphs])
+        found: dict[str, GraphInfo] = {}
+        for row in self.select(text):
+            info = meta.graph_info(str(row["g"]), str(row.get("etag", "")), str(row.get("modified", "")))
+            if info is not None:
+                found[info.iri] = info
+        return found
+
+    def graph_info(self, graph_iri: str) -> GraphInfo | None:
+        if not safety.is_absolute_iri(graph_iri):
+            return None
+        return self._meta_of([graph_iri]).get(graph_iri)
+
+    def named_graphs(self) -> Iterator[str]:
+        rows = self.select(queries.text("named-graphs.rq"))
+        return (str(row["g"]) for row in rows if isinstance(row.get("g"), URIRef) and str(row["g"]) != META_GRAPH)
+
+    # ---------------------------------------------------------------- writing
+    def replace_graphs(self, graphs: Iterable[tuple[str, bytes]]) -> int:
+        changed = 0
+        meta_graph: list[str] | None = None
+        iterator = iter(graphs)
+        while batch := list(islice(iterator, WRITE_BATCH)):
+            prepared: dict[str, list[str]] = {}
+            for iri, data in batch:
+                if iri == META_GRAPH:
+                    meta_graph = _checked_lines(iri, data)
+                else:
+                    prepared[iri] = _checked_lines(iri, data)
+            changed += self._write_batch(prepared)
+        if meta_graph is not None:
+            self._put(META_GRAPH, meta_graph)
+        return changed
+
+    def _write_batch(self, prepared: Mapping[str, list[str]]) -> int:
+        stored = self._meta_of(list(prepared))
+        when = meta.now()
+        written: list[tuple[str, str]] = []
+        for iri, lines in prepared.items():
+            etag = meta.content_etag(lines)
+            info = stored.get(iri)
+            if info is not None and info.etag == etag:
+                continue
+            self._put(iri, lines)
+            written.append((iri, etag))
+        if written:
+            delete = queries.template("delete-meta-of.ru")
+            deletes = "\n".join(delete.substitute(meta=f"<{META_GRAPH}>", graph=f"<{iri}>").strip()
+                                for iri, _ in written)
+            meta_lines = [line for iri, etag in written for line in meta.meta_ntriples(iri, etag, when)]
+            self._update(queries.template("update-meta.ru").substitute(
+                deletes=deletes, meta=f"<{META_GRAPH}>", meta_triples="\n".join(meta_lines)))
+        return len(written)
+
+    def _put(self, iri: str, lines: list[str]) -> None:
+        """Replace one graph atomically: GSP PUT, or one SPARQL update when no Graph Store endpoint is known."""
+        body = "\n".join(lines) + "\n" if lines else ""
+        if self.graph_store:
+            url = f"{self.graph_store}?{urllib.parse.urlencode({'graph': iri})}"
+            self._http("PUT", url, body.encode("utf-8"), "application/n-triples")
+        else:
+            self._update(queries.template("put-graph.ru").substitute(graph=f"<{iri}>", triples=body))
+
+    def load_file(self, graph_iri: str, path: Path) -> int:
+        path = Path(path)
+        graph = _read_rdf_file(path)
+        data = graph.serialize(format="nt", encoding="utf-8")
+        self.replace_graphs([(graph_iri, data)])
+        return len(graph)
+
+    def dump(self, path: Path) -> int:
+        path = Path(path)
+        compressed = path.suffix == ".gz"
+        suffix = (Path(path.stem).suffix if compressed else path.suffix).lower()
+        if suffix not in DUMP_FORMATS:
+            raise GraphDataError(f"{path}: cannot tell the format from the suffix {suffix!r}; use one of "
+                                 f"{', '.join(sorted(DUMP_FORMATS))} (optionally followed by .gz)")
+        quads = list(self._all_quads())
+        data = ("\n".join(quads) + "\n").encode() if quads else b""
+        if suffix != ".nq":
+            from store.embedded import convert_rdf
+
+            data = convert_rdf(data, "application/n-quads", DUMP_FORMATS[suffix])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.partial")
+        temporary.write_bytes(gzip.compress(data, mtime=0) if compressed else data)
+        temporary.replace(path)
+        return len(quads)
+
+    def _all_quads(self) -> Iterator[str]:
+        """N-Quads lines of every named graph (metadata included) and of the default graph."""
+        graph_query = queries.text("graph-triples.rq")
+        for iri in [*self.named_graphs(), META_GRAPH]:
+            body = self.construct(graph_query, {"g": URIRef(iri)})
+            for line in meta.ntriples_lines(body):
+                yield f"{line.rstrip()[:-1].rstrip()} <{iri}> ."
+        yield from meta.ntriples_lines(self.construct(queries.text("default-graph.rq")))
+
+
+# ---------------------------------------------------------------- helpers
+def _bound(sparql: str, bindings: Mapping[str, Node] | None) -> str:
+    try:
+        return safety.bind_values(sparql, bindings)
+    except ValueError as exc:
+        raise QueryRejected(f"cannot bind {dict(bindings or {})!r}: {exc}") from exc
+
+
+def _checked_lines(iri: str, data: bytes) -> list[str]:
+    """The graph's triples as N-Triples lines, each checked against the N-Triples grammar."""
+    if not safety.is_absolute_iri(iri):
+        raise GraphDataError(f"graph {iri!r}: not a valid IRI")
+    try:
+        lines = meta.ntriples_lines(data)
+    except UnicodeDecodeError as exc:
+        raise GraphDataError(f"graph <{iri}>: not UTF-8: {exc}") from exc
+    for number, line in enumerate(lines, start=1):
+        if not _TRIPLE_LINE.match(line):
+            raise GraphDataError(f"graph <{iri}>: triple {number} is not an N-Triples triple: {line[:200]!r}")
+    return [line.strip() for line in lines]
+
+
+def _to_rdflib(term: dict) -> Node:
+    kind = term["type"]
+    if kind == "uri":
+        return URIRef(term["value"])
+    if kind == "bnode":
+        return BNode(term["value"])
+    if kind == "literal":
+        if "xml:lang" in term:
+            return Literal(term["value"], lang=term["xml:lang"])
+        datatype = term.get("datatype")
+        return Literal(term["value"], datatype=URIRef(datatype) if datatype else None)
+    return Literal(json.dumps(term["value"]))
+
+
+def _media_type(response: http.client.HTTPResponse) -> str:
+    return (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
+
+def _chunks(response: http.client.HTTPResponse, deadline: float, endpoint: str) -> Iterator[bytes]:
+    """The body as it arrives; QueryTimeout past the deadline (checked between reads)."""
+    while True:
+        if time.monotonic() > deadline:
+            raise QueryTimeout(f"the store at {endpoint} was still sending the result at the time limit")
+        try:
+            chunk = response.read1(READ_CHUNK)
+        except TimeoutError as exc:
+            raise QueryTimeout(f"the store at {endpoint} stopped sending the result") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise StoreError(f"the store at {endpoint} broke off the result: {exc}") from exc
+        if not chunk:
+            return
+        yield chunk
+
+
+def _read_all(response: http.client.HTTPResponse, deadline: float, endpoint: str) -> bytes:
+    return b"".join(_chunks(response, deadline, endpoint))
+
+
+def _read_json(response: http.client.HTTPResponse, endpoint: str) -> dict:
+    body = _read_all(response, time.monotonic() + 3600, endpoint)
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise StoreError(f"the store at {endpoint} sent malformed SPARQL JSON: {exc}") from exc
+
+
+def _read_lines(response: http.client.HTTPResponse, limit: int, deadline: float,
+                endpoint: str) -> tuple[list[str], bool]:
+    """At most `limit` N-Triples lines, and whether there were more (then the rest is not read)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pending, lines = "", []
+    for chunk in _chunks(response, deadline, endpoint):
+        pending += decoder.decode(chunk)
+        *complete, pending = pending.split("\n")
+        lines += [line for line in complete if line.strip() and not line.lstrip().startswith("#")]
+        if len(lines) > limit:
+            return lines[:limit], True
+    if pending.strip():
+        lines.append(pending)
+    return lines[:limit], len(lines) > limit
+
+
+def _read_results(response: http.client.HTTPResponse, limit: int, deadline: float,
+                  endpoint: str) -> tuple[bool | None, list[str], list[dict], bool]:
+    """(boolean, variables, rows, truncated) from SPARQL JSON, reading rows one by one and stopping after the
+    cap: a result of millions of rows costs no more than `limit` of them."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    json_decoder = json.JSONDecoder()
+    chunks = _chunks(response, deadline, endpoint)
+    text, start = "", None
+    for chunk in chunks:
+        text += decoder.decode(chunk)
+        match = _BINDINGS_START.search(text)
+        if match:
+            start = match.end()
+            break
+    if start is None:  # an ASK result, or an empty/odd document: small, parse it whole
+        payload = _loads(text, endpoint)
+        if "boolean" in payload:
+            return bool(payload["boolean"]), [], [], False
+        variables = list(payload.get("head", {}).get("vars", []))
+        rows = payload.get("results", {}).get("bindings", [])
+        return None, variables, [_row(r) for r in rows[:limit]], len(rows) > limit
+    rows: list[dict] = []
+    position, exhausted = start, False
+    while True:
+        while position < len(text) and text[position] in " \t\r\n,":
+            position += 1
+        if position < len(text) and text[position] == "]":
+            break
+        try:
+            row, position = json_decoder.raw_decode(text, position)
+            rows.append(_row(row))
+            if len(rows) > limit:
+                break
+            continue
+        except ValueError:
+            if exhausted:
+                raise StoreError(f"the store at {endpoint} sent malformed SPARQL JSON") from None
+        chunk = next(chunks, None)
+        if chunk is None:
+            exhausted = True
+        else:
+            text += decoder.decode(chunk)
+    truncated = len(rows) > limit
+    if not truncated:
+        text += "".join(decoder.decode(c) for c in chunks)  # the small tail: "]}}" and maybe "head"
+    found = _VARS.search(text)
+    variables = json.loads(found.group(1)) if found else list(dict.fromkeys(k for r in rows for k in r))
+    return None, variables, rows[:limit], truncated
+
+
+def _row(row: dict) -> dict:
+    return {name: results.parse_json_term(term) for name, term in row.items()}
+
+
+def _loads(text: str, endpoint: str) -> dict:
+    try:
+        payload = json.loads(text)
+    except ValueError as exc:
+        raise StoreError(f"the store at {endpoint} sent malformed SPARQL JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise StoreError(f"the store at {endpoint} sent SPARQL JSON that is not an object")
+    return payload
+
+
+def _convert_graph(body: bytes, received: str, wanted: formats.ResultFormat,
+                   prefixes: Mapping[str, str] | None) -> bytes:
+    """Re-serialise a graph (another format than the store sent, or with our prefixes), by pyoxigraph through
+    the embedded backend's converter: faithful to lexical forms and fast."""
+    from store.embedded import convert_rdf
+
+    source = formats.BY_MEDIA_TYPE.get(received, formats.NTRIPLES).media_type
+    try:
+        return convert_rdf(body, source, wanted.media_type, prefixes)
+    except GraphDataError as exc:
+        raise StoreError(f"the store sent a graph that could not be read: {exc}") from exc
+
+
+def _read_rdf_file(path: Path) -> Graph:
+    compressed = path.suffix == ".gz"
+    inner = Path(path.stem) if compressed else path
+    rdf_format = guess_format(str(inner)) or ("nt" if inner.suffix == ".nt" else None)
+    if rdf_format is None or rdf_format in ("nquads", "trig"):
+        raise GraphDataError(f"{path}: cannot load {inner.suffix!r} into one graph; use .nt, .ttl, .rdf, .jsonld")
+    try:
+        data = path.read_bytes()
+        data = gzip.decompress(data) if compressed else data
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise GraphDataError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
+    graph = Graph()
+    try:
+        graph.parse(data=data, format=rdf_format, publicID=path.resolve().as_uri())
+    except Exception as exc:  # noqa: BLE001 - rdflib's parsers raise many types
+        raise GraphDataError(f"{path}: not valid {rdf_format}: {exc}") from exc
+    return graph
+
+
+def _error_text(body: bytes | None) -> str:
+    text = (body or b"").decode("utf-8", "replace").strip()
+    return text[:1000] or "(no message)"
+
+
+def _wrapper_error(exc: SPARQLWrapperException, endpoint: str) -> Exception:
+    """SPARQLWrapper keeps the store's message only as the repr of the body inside its own text: recover it."""
+    text, marker = str(exc), "Response:\n"
+    detail = text
+    if marker in text:
+        with contextlib.suppress(ValueError, SyntaxError):
+            detail = _error_text(ast.literal_eval(text.split(marker, 1)[1]))
+    if type(exc).__name__ == "QueryBadFormed":
+        return QueryRejected(detail)
+    return StoreError(f"the store at {endpoint} answered with an error ({type(exc).__name__}): {detail}")
+
+
+def _http_error(exc: urllib.error.HTTPError, endpoint: str) -> Exception:
+    detail = _error_text(exc.read())
+    if exc.code in (400, 406, 415):
+        return QueryRejected(detail)
+    return StoreError(f"the store at {endpoint} answered {exc.code}: {detail}")

@@ -1,0 +1,151 @@
+"""`senate-kg build` and `senate-kg validate`: summary, exit status, rejections, idempotence, replacement."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from cli_helpers import CLI_BASE, SAMPLES, question_iri, read_quads, sample_identifiers, sample_pages
+
+from store import META_GRAPH, open_store
+
+TITLE_657 = "Facebook - Publicités politiques - Refus par l'utilisateur - Disposition légale - Possibilités"
+BROKEN_PAGE = "SÉNAT DE BELGIQUE BELGISCHE SENAAT\nthis is not a question page at all\n"
+
+
+def stored_graphs(store_dir: Path) -> set[str]:
+    store = open_store(store_dir, read_only=True)
+    try:
+        return set(store.named_graphs())
+    finally:
+        store.close()
+
+
+def test_build_samples_loads_every_question(cli, tmp_path):
+    store_dir = tmp_path / "store"
+    result = cli("build", "--quiet", "--store", store_dir, "--base-uri", CLI_BASE, SAMPLES)
+    assert result.status == 0, result.err
+    summary = result.summary()
+    expected = {question_iri(CLI_BASE, i) for i in sample_identifiers()}
+    assert int(summary["pages read"]) == len(sample_pages())  # SOURCES.tsv is not a page
+    assert int(summary["questions loaded"]) == len(expected)
+    assert int(summary["questions changed"]) == len(expected)
+    assert summary["rejected"] == "0"
+    for stage in ("parse", "merge", "map", "validate", "load", "total"):
+        assert f"{stage} " in summary["seconds"]
+    assert stored_graphs(store_dir) == expected
+    assert result.err.strip() == "" or "publishing skipped" in result.err  # no bar, no rejection
+
+
+def test_one_broken_page_is_reported_and_the_rest_loaded(cli, tmp_path, pages_copy):
+    broken = pages_copy / "broken_page.txt"
+    broken.write_text(BROKEN_PAGE, encoding="utf-8")
+    unreadable = pages_copy / "SchriftelijkeVraag_LEG5_NR8912_LANGfr.excerpt.txt"
+    unreadable.write_bytes(b"\xff\xfe" + bytes(range(0, 32)) * 4)  # binary garbage where a page was
+    store_dir = tmp_path / "store"
+    result = cli("build", "--quiet", "--store", store_dir, "--base-uri", CLI_BASE, pages_copy)
+    assert result.status == 1
+    lines = [line for line in result.err.splitlines() if not line.startswith("senate-kg:")]
+    assert len(lines) == 2, result.err
+    for path in (broken, unreadable):
+        line = next(line for line in lines if line.startswith(f"{path}: "))
+        field, reason = line[len(f"{path}: "):].split(": ", 1)
+        assert field and reason.strip(), line
+    assert result.summary()["rejected"] == "2"
+    assert int(result.summary()["pages read"]) == len(sample_pages()) + 1
+    expected = {question_iri(CLI_BASE, i) for i in sample_identifiers() - {"5-8912"}}
+    assert stored_graphs(store_dir) == expected
+
+
+def test_building_twice_gives_the_same_store(cli, tmp_path):
+    store_dir = tmp_path / "store"
+    first = cli("build", "--quiet", "--store", store_dir, "--base-uri", CLI_BASE, SAMPLES)
+    before = read_quads(cli, store_dir, tmp_path)
+    second = cli("build", "--quiet", "--store", store_dir, SAMPLES)  # base URI taken from the store
+    after = read_quads(cli, store_dir, tmp_path)
+    assert (first.status, second.status) == (0, 0)
+    assert second.summary()["questions changed"] == "0"
+    assert before == after  # metadata included: unchanged graphs keep their ETag and date
+    assert any(META_GRAPH in line for line in after)
+
+    other = tmp_path / "other"
+    assert cli("build", "--quiet", "--store", other, "--base-uri", CLI_BASE, SAMPLES).status == 0
+    content = [line for line in read_quads(cli, other, tmp_path) if META_GRAPH not in line]
+    assert content == [line for line in before if META_GRAPH not in line]
+
+
+def test_a_changed_page_replaces_its_graph_only(cli, tmp_path, pages_copy):
+    store_dir = tmp_path / "store"
+    assert cli("build", "--quiet", "--store", store_dir, "--base-uri", CLI_BASE, pages_copy).status == 0
+    store = open_store(store_dir, read_only=True)
+    infos = {iri: store.graph_info(iri) for iri in store.named_graphs()}
+    store.close()
+
+    page = pages_copy / "SchriftelijkeVraag_LEG7_NR657_LANGfr.excerpt.txt"
+    text = page.read_text(encoding="utf-8")
+    assert TITLE_657 in text
+    page.write_text(text.replace(TITLE_657, TITLE_657 + " - Zorglub"), encoding="utf-8")
+    result = cli("build", "--quiet", "--store", store_dir, page)
+    assert result.status == 0, result.err
+    assert result.summary()["questions changed"] == "1"
+
+    store = open_store(store_dir, read_only=True)
+    changed = {iri for iri in infos if store.graph_info(iri).etag != infos[iri].etag}
+    store.close()
+    assert changed == {question_iri(CLI_BASE, "7-657")}
+    quads = read_quads(cli, store_dir, tmp_path)
+    assert any("Zorglub" in q and question_iri(CLI_BASE, "7-657") in q for q in quads)
+
+
+def test_validate_stores_nothing_and_reports_like_build(cli, tmp_path, pages_copy):
+    result = cli("validate", "--quiet", "--base-uri", CLI_BASE, SAMPLES)
+    assert result.status == 0, result.err
+    assert int(result.summary()["questions valid"]) == len(sample_identifiers())
+    assert "questions changed" not in result.summary()
+
+    (pages_copy / "broken_page.txt").write_text(BROKEN_PAGE, encoding="utf-8")
+    result = cli("validate", "--quiet", pages_copy)
+    assert result.status == 1
+    assert f"{pages_copy / 'broken_page.txt'}: " in result.err
+    assert list(tmp_path.glob("**/LOCK")) == []  # no store was created anywhere
+
+
+def test_usage_errors_exit_2_with_a_clear_message(cli, tmp_path):
+    missing = tmp_path / "nowhere"
+    result = cli("build", "--quiet", "--store", tmp_path / "s", missing)
+    assert result.status == 2 and f"{missing}: no such file or folder" in result.err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = cli("build", "--quiet", "--store", tmp_path / "s", empty)
+    assert result.status == 2 and "no page files" in result.err
+    assert cli("build", "--store").status == 2
+    assert cli("frobnicate").status == 2
+    result = cli("build", "--quiet", "--store", tmp_path / "s", "--base-uri", "not a uri", SAMPLES)
+    assert result.status == 2 and "--base-uri" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_build_refuses_a_store_locked_by_another_process(cli, tmp_path):
+    store_dir = tmp_path / "store"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from store import open_store; s = open_store(sys.argv[1]); "
+                               "print('ready', flush=True); sys.stdin.read()", str(store_dir)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = cli("build", "--quiet", "--store", store_dir, SAMPLES)
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+    assert result.status == 2
+    assert "locked by another process" in result.err and "Traceback" not in result.err
+
+
+def test_base_uri_must_agree_with_the_store(cli, tmp_path):
+    store_dir = tmp_path / "store"
+    assert cli("build", "--quiet", "--store", store_dir, "--base-uri", CLI_BASE, SAMPLES).status == 0
+    result = cli("build", "--quiet", "--store", store_dir, "--base-uri", "http://elsewhere.test/", SAMPLES)
+    assert result.status == 2 and CLI_BASE in result.err
+    result = cli("serve", "--store", store_dir, "--base-uri", "http://elsewhere.test/")
+    assert result.status == 2 and CLI_BASE in result.err and "differs" in result.err
