@@ -57,7 +57,7 @@ def generate(folder: Path, count: int) -> float:
             old.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    write_pages(folder, count)
+    write_pages(count, folder)
     return time.perf_counter() - started
 
 

@@ -81,6 +81,10 @@ _TITLE_DASHES = frozenset({"-", "–", "—"})
 
 MIDDLE_PIECE_BONUS = 3.0  # evidence points: see split_title
 DESCRIPTOR_TOLERANCE = 1.0  # evidence points a split may lose to stay in the middle of an even list
+# Lines between the banner and the question header. Real pages have < 100 (the complete sample 71); a header
+# line costs ~10 us (it is classified against every grammar piece), so without a cap a 2 MB page of one-letter
+# lines took ~8 s and came out with a million descriptors (found by tests/stress/test_fuzz_parser.py).
+MAX_HEADER_LINES = 2_000
 
 
 class _Kind:
@@ -592,7 +596,11 @@ def _parse(text: str | bytes, source: str) -> Question:
     cut_line = None if ends_with_newline(decoded) else len(lines) - 1
     page = _Page(source, lines, spec, cut_line)
     question_at = _find_line(page, _QUESTION_HEADER, banner_at + 1, len(lines))
-    found = _read_header(page, banner_at + 1, question_at if question_at is not None else len(lines))
+    header_end = question_at if question_at is not None else len(lines)
+    if header_end - banner_at - 1 > MAX_HEADER_LINES:
+        raise page.error("header", f"{header_end - banner_at - 1} lines before the question text: a question page's "
+                                   f"header has at most {MAX_HEADER_LINES}", banner_at + 1 + MAX_HEADER_LINES)
+    found = _read_header(page, banner_at + 1, header_end)
     body = _read_body(page, question_at, found)
     return _assemble(page, found, body, raw)
 

@@ -88,6 +88,7 @@ DERIVED_FROM, GENERATED_BY, PROV_ACTIVITY = _u(PROV, "wasDerivedFrom"), _u(PROV,
 CONCEPT, CONCEPT_SCHEME, PREF_LABEL, IN_SCHEME = SKOS.Concept, SKOS.ConceptScheme, SKOS.prefLabel, SKOS.inScheme
 LABEL = RDFS.label
 TRUE = Literal(True)
+XSD_STRING = XSD.string
 
 QUESTION_TYPE = URIRef(Iris.authority("resource-type", "QUEST_WRITTEN"))
 ANSWER_TYPE = URIRef(Iris.authority("resource-type", "ANSWER"))
@@ -291,21 +292,35 @@ _NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
 def _nt_term(term: Node) -> str:
     """One term in N-Triples syntax; literals are escaped here because rdflib's `n3()` writes multi-line
     literals in Turtle's triple-quoted form, which N-Triples does not have."""
-    if isinstance(term, URIRef):
+    kind = type(term)
+    if kind is URIRef:
         return f"<{term}>"
-    if isinstance(term, Literal):
-        lexical = '"' + str(term).translate(_NT_ESCAPES) + '"'
-        if term.language:
-            return f"{lexical}@{term.language}"
-        if term.datatype is not None and term.datatype != XSD.string:
-            return f"{lexical}^^<{term.datatype}>"
+    if kind is Literal:
+        lexical = '"' + str.translate(term, _NT_ESCAPES) + '"'
+        language = term.language
+        if language:
+            return f"{lexical}@{language}"
+        datatype = term.datatype
+        if datatype is not None and datatype != XSD_STRING:
+            return f"{lexical}^^<{datatype}>"
         return lexical
+    if isinstance(term, (URIRef, Literal)):  # subclasses
+        return _nt_term(URIRef(term) if isinstance(term, URIRef) else Literal(term, term.language, term.datatype))
     raise ValueError(f"N-Triples: {term!r}: blank nodes are never minted by the mapping")
 
 
 def triples_ntriples(triples: Iterable[Triple]) -> bytes:
     """Canonical N-Triples: one line per distinct triple, sorted, UTF-8."""
-    lines = {f"{_nt_term(s)} {_nt_term(p)} {_nt_term(o)} .\n" for s, p, o in triples}
+    cache: dict[int, str] = {}  # by identity: the same term objects recur (the question IRI ~40 times)
+    keep: list[Node] = []  # keeps cached terms alive so that their ids stay theirs during this call
+    get = cache.get
+
+    def text(term: Node) -> str:
+        cache[id(term)] = written = _nt_term(term)
+        keep.append(term)
+        return written
+
+    lines = {f"{get(id(s)) or text(s)} {get(id(p)) or text(p)} {get(id(o)) or text(o)} .\n" for s, p, o in triples}
     return "".join(sorted(lines)).encode("utf-8")
 
 

@@ -22,6 +22,7 @@ Reports are plain words: `WQ-5-8900: eli:date_document: exactly one value requir
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import multiprocessing
 import re
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pyshacl
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.paths import Path as RdfPath
 from rdflib.plugins.stores.memory import Memory
@@ -76,43 +77,53 @@ class IndexedGraph(Graph):
     each literal is hashed once); predicate -> object -> subjects and object -> subject -> predicates are built
     on first use, per predicate."""
 
-    def __init__(self, triples: Iterable[Triple] = (), identifier: str | None = None) -> None:
+    def __init__(self, triples: Iterable[Triple] = (), identifier: str | None = None,
+                 terms: dict[Node, Node] | None = None) -> None:
+        """`terms`: IRI objects to use for equal IRIs of the data (the shapes' own), so that a lookup by a
+        shape's predicate or class finds the key by identity, without rdflib's Python-level __eq__."""
         super().__init__(store=Memory(), identifier=URIRef(identifier) if identifier else None,
                          bind_namespaces="none")
         self._spo: dict[Node, dict[Node, dict[Node, None]]] = {}
         self._by_p: dict[Node, list[tuple[Node, Node]]] = {}
         self._pos: dict[Node, dict[Node, dict[Node, None]]] = {}
         self._osp: dict[Node, dict[Node, dict[Node, None]]] | None = None
-        self._canonical: dict[Node, Node] = {}
+        self._canonical: dict[Node, Node] = dict(terms) if terms else {}
         self._size = 0
         self.add_all(triples)
 
     def add_all(self, triples: Iterable[Triple]) -> None:
-        spo, by_p, canonical = self._spo, self._by_p, self._canonical
+        """Add triples (grouped by subject or not)."""
+        for subject, pairs in _group(triples).items():
+            self.add_described(subject, pairs)
+
+    def add_described(self, subject: Node, pairs: Iterable[tuple[Node, Node]]) -> None:
+        """Add the triples of one subject: the unit the batches are made of."""
+        by_p, canonical = self._by_p, self._canonical
+        # one object per distinct IRI: later lookups hit by identity instead of rdflib's Python __eq__
+        s = canonical.setdefault(subject, subject)
+        po = self._spo.get(s)
+        if po is None:
+            po = self._spo[s] = {}
         size = self._size
-        for s, p, o in triples:
-            # one object per distinct IRI: later lookups hit by identity instead of rdflib's Python __eq__
-            s = canonical.setdefault(s, s)
-            p = canonical.setdefault(p, p)
-            if type(o) is not Literal:
-                o = canonical.setdefault(o, o)
-            po = spo.get(s)
-            if po is None:
-                po = spo[s] = {}
+        for p, o in pairs:
             os_ = po.get(p)
             if os_ is None:
+                p = canonical.setdefault(p, p)
                 os_ = po[p] = {}
+            if type(o) is not Literal:
+                o = canonical.setdefault(o, o)
             before = len(os_)
             os_[o] = None
             if len(os_) != before:
                 size += 1
-                pairs = by_p.get(p)
-                if pairs is None:
-                    by_p[p] = [(s, o)]
+                known = by_p.get(p)
+                if known is None:
+                    by_p[canonical.setdefault(p, p)] = [(s, o)]
                 else:
-                    pairs.append((s, o))
+                    known.append((s, o))
         self._size = size
-        self._pos.clear()
+        if self._pos:
+            self._pos.clear()
         self._osp = None
 
     def add(self, triple):  # type: ignore[override]
@@ -221,6 +232,20 @@ class IndexedGraph(Graph):
 
     def subject_nodes(self) -> Iterator[Node]:
         return iter(self._spo)
+
+
+def _group(triples: Iterable[Triple]) -> dict[Node, list[tuple[Node, Node]]]:
+    """Triples by subject, in order (one dict lookup per run of triples with the same subject object)."""
+    groups: dict[Node, list[tuple[Node, Node]]] = {}
+    last = pairs = None
+    for s, p, o in triples:
+        if s is not last:
+            last = s
+            pairs = groups.get(s)
+            if pairs is None:
+                pairs = groups[s] = []
+        pairs.append((p, o))  # type: ignore[union-attr]
+    return groups
 
 
 # ================================================================== pyshacl speed-ups (same results, fewer calls)
@@ -337,6 +362,21 @@ def load_shapes(iris: Iris, directory: Path = SHAPES_DIR) -> Graph:
     return graph
 
 
+def _shape_terms(shapes: Graph) -> dict[Node, Node]:
+    """Every IRI pyshacl will look data up by: its own constants first, then the shapes graph's IRIs."""
+    import pyshacl.consts as consts
+
+    terms: dict[Node, Node] = {}
+    for value in vars(consts).values():
+        if type(value) is URIRef:
+            terms.setdefault(value, value)
+    for triple in shapes:
+        for term in triple:
+            if type(term) is URIRef:
+                terms.setdefault(term, term)
+    return terms
+
+
 # ================================================================== per-graph bookkeeping
 @dataclass
 class _Item:
@@ -347,9 +387,19 @@ class _Item:
 
     index: int
     owner: str | None  # question identifier "5-8900"
-    own: list[Triple]  # triples whose subject this graph owns
+    own: list[tuple[Node, list]]  # (subject, its (p, o) pairs) for the subjects this graph owns
     foreign: dict[Node, tuple]  # node -> its (p, o) pairs in this graph (empty: only mentioned)
-    references: frozenset[str]  # the other questions whose nodes it mentions (siblings, reintroductions)
+    question: Node | None  # its own question node
+    _question_pairs: frozenset | None = None
+
+    @property
+    def question_pairs(self) -> frozenset:
+        """The (p, o) pairs of its question node (another graph's stub of it must be a subset); computed only
+        when a batch holds such a stub."""
+        if self._question_pairs is None:
+            question = self.question
+            self._question_pairs = frozenset(pair for s, pairs in self.own if s == question for pair in pairs)
+        return self._question_pairs
 
 
 class _Owners:
@@ -382,102 +432,109 @@ class _Owners:
 
 def _read_item(index: int, graph: GraphInput, owners: _Owners) -> _Item:
     """Read a graph once: its owner (the graph's identifier when it is a question IRI, else the question owning
-    most of its subjects), its own triples, and the (p, o) pairs of every node it does not own (shared nodes,
-    stubs of other questions, blank nodes; empty when only mentioned)."""
+    most of its subjects), its own subjects' triples, and the (p, o) pairs of every node it does not own (shared
+    nodes, stubs of other questions, blank nodes; empty when only mentioned)."""
     identifier = None
     if isinstance(graph, bytes):
-        triples = list(Graph().parse(data=graph.decode("utf-8"), format="nt"))
+        triples: Iterable[Triple] = Graph().parse(data=graph.decode("utf-8"), format="nt")
     elif isinstance(graph, Graph):
-        triples = list(graph)
+        triples = graph
         identifier = graph.identifier if isinstance(graph.identifier, URIRef) else None
     else:
-        triples = list(graph)
+        triples = graph
+    groups = _group(triples)
     owner_of = owners.owner
-    subject_owners: list[str | None] = []
-    votes: dict[str, int] = {}
-    last, last_owner = None, None
-    for s, _p, _o in triples:
-        if s is not last:  # triples come grouped by subject: one lookup per group
-            last, last_owner = s, owner_of(s)
-            if last_owner is not None:
-                votes[last_owner] = votes.get(last_owner, 0) + 1
-        subject_owners.append(last_owner)
+    subject_owners = [owner_of(subject) for subject in groups]
     owner = owners.question_id(identifier) if identifier is not None else None
-    if owner is None and votes:
-        owner = max(sorted(votes), key=votes.__getitem__)
-    own: list[Triple] = []
-    described: dict[Node, list] = {}
-    mentioned: dict[Node, None] = {}
-    for triple, s_owner in zip(triples, subject_owners, strict=True):
-        s, p, o = triple
-        if owner is not None and s_owner == owner:
-            own.append(triple)
+    if owner is None:
+        votes = collections.Counter(filter(None, subject_owners))
+        owner = min(votes, key=lambda o: (-votes[o], o)) if votes else None
+    own: list[tuple[Node, list]] = []
+    foreign: dict[Node, tuple] = {}
+    for (subject, pairs), subject_owner in zip(groups.items(), subject_owners, strict=True):
+        if owner is not None and subject_owner == owner:
+            own.append((subject, pairs))
         else:
-            pairs = described.get(s)
-            if pairs is None:
-                described[s] = [(p, o)]
-            else:
-                pairs.append((p, o))
-        if type(o) is not Literal and (owner is None or owner_of(o) != owner):
-            mentioned[o] = None
-    foreign = {node: tuple(pairs) for node, pairs in described.items()}
-    for node in mentioned:
-        if node not in foreign:
-            foreign[node] = ()
-    references = frozenset(filter(None, map(owner_of, foreign)))
-    return _Item(index, owner, own, foreign, references)
+            foreign[subject] = tuple(pairs)
+    for pairs in groups.values():
+        for _p, o in pairs:
+            if type(o) is not Literal and o not in foreign and (owner is None or owner_of(o) != owner):
+                foreign[o] = ()
+    question = owners.question_node(owner) if owner else None
+    return _Item(index, owner, own, foreign, question)
 
 
 class _Batch:
-    """Graphs that can be merged without changing any verdict (see the module docstring): no two graphs of one
-    question, no graph that mentions a node of another member's question (a sibling's stub would borrow the
-    sibling's own triples), and every shared node described identically by every member that mentions it."""
+    """Graphs that can be merged without changing any verdict (see the module docstring):
+    - never two graphs of one question;
+    - a shared node is described identically by every member that mentions it (an empty description when it
+      is only mentioned), so the merged description is each member's own;
+    - a member's stub of another member's question (a sibling: type and identifier) is a subset of that
+      question's own description, and no member describes any other node of another member's question. The
+      shapes never inspect another question's node through a link (only the link's IRI form), so a stub
+      borrows nothing from its question's full description; the subset rule keeps the stub from adding to it.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, owners: _Owners) -> None:
+        self.owners = owners
         self.items: list[_Item] = []
         self.by_owner: dict[str, _Item] = {}
-        self.referenced: set[str] = set()
         self.foreign: dict[Node, tuple] = {}
+        self.described_by_owner: dict[str, list[Node]] = {}  # question id -> its nodes described by members
+
+    def _fits(self, node: Node, pairs: tuple, holder: _Item) -> bool:
+        """Another member's description of a node owned by `holder`."""
+        return not pairs or (node == holder.question and set(pairs) <= holder.question_pairs)
 
     def accepts(self, item: _Item) -> bool:
-        if item.owner is not None and (item.owner in self.by_owner or item.owner in self.referenced):
-            return False
-        if not item.references.isdisjoint(self.by_owner):
-            return False
-        known = self.foreign
+        if item.owner is not None:
+            if item.owner in self.by_owner:
+                return False
+            for node in self.described_by_owner.get(item.owner, ()):
+                if not self._fits(node, self.foreign[node], item):
+                    return False
+        known, by_owner, owner_of = self.foreign, self.by_owner, self.owners.owner
         for node, pairs in item.foreign.items():
             other = known.get(node)
             if other is not None and other != pairs and set(other) != set(pairs):
                 return False
+            if pairs:
+                holder = by_owner.get(owner_of(node))  # type: ignore[arg-type]
+                if holder is not None and not self._fits(node, pairs, holder):
+                    return False
         return True
 
     def add(self, item: _Item) -> None:
         self.items.append(item)
         if item.owner is not None:
             self.by_owner[item.owner] = item
-        self.referenced |= item.references
         for node, pairs in item.foreign.items():
-            self.foreign.setdefault(node, pairs)
+            if node not in self.foreign:
+                self.foreign[node] = pairs
+                node_owner = self.owners.owner(node)
+                if node_owner and pairs:
+                    self.described_by_owner.setdefault(node_owner, []).append(node)
 
-    def data_graph(self) -> IndexedGraph:
+    def data_graph(self, terms: dict[Node, Node] | None = None) -> IndexedGraph:
         """The merged graph: each graph's own triples, and each shared node's description once."""
-        data = IndexedGraph()
+        data = IndexedGraph(terms=terms)
         done: set[Node] = set()
         for item in self.items:
-            data.add_all(item.own)
+            for subject, pairs in item.own:
+                data.add_described(subject, pairs)
             for node, pairs in item.foreign.items():
-                if pairs and node not in done:
+                if pairs and node not in done and not self.by_owner.get(self.owners.owner(node)):  # type: ignore
                     done.add(node)
-                    data.add_all((node, p, o) for p, o in pairs)
+                    data.add_described(node, pairs)
         return data
 
 
-def _plan(items: list[_Item], size: int) -> list[_Batch]:
+def _plan(items: list[_Item], size: int, owners: _Owners) -> list[_Batch]:
     """Greedy conflict-free batches in input order; a graph that conflicts waits for a later batch."""
     batches: list[_Batch] = []
     pending = items
     while pending:
-        batch, rest = _Batch(), []
+        batch, rest = _Batch(owners), []
         for item in pending:
             if len(batch.items) < size and batch.accepts(item):
                 batch.add(item)
@@ -505,6 +562,7 @@ class Validator:
         self._owners = _Owners(self.iris)
         self._prefixes = sorted({**PREFIXES, "skg": self.iris.vocab()}.items(), key=lambda kv: -len(kv[1]))
         self._shapes_graph = None  # pyshacl's ShapesGraph, built on first use and then reused
+        self._terms = _shape_terms(self.shapes)
 
     # ---- public API
     def validate(self, graph: GraphInput) -> list[Violation]:
@@ -517,12 +575,21 @@ class Validator:
         try:
             items = [_read_item(i, g, self._owners) for i, g in enumerate(graphs)]
             results: list[list[Violation]] = [[] for _ in items]
-            for batch in _plan(items, self.batch_size):
+            for batch in _plan(items, self.batch_size, self._owners):
                 for index, violations in self._validate_batch(batch).items():
                     results[index] = violations
+            for item in items:
+                if item.owner is None:  # nothing would be targeted: say so rather than let it pass
+                    results[item.index].insert(0, self._no_question(graphs[item.index]))
             return results
         finally:
             self._owners.clear()
+
+    def _no_question(self, graph: GraphInput) -> Violation:
+        name = str(graph.identifier) if isinstance(graph, Graph) else "graph"
+        return Violation(focus_node=name, path=None, component="Graph", focus_label=self.label(URIRef(name)),
+                         message=f"no written question under {self.iris.base}eli/dl/doc/ in this graph (mapped "
+                                 f"with another base URI?)")
 
     def validate_parallel(self, graphs: Sequence[GraphInput], workers: int = 2) -> list[list[Violation]]:
         """`validate_many` spread over `workers` forked processes (both cores); same results, same order."""
@@ -537,7 +604,7 @@ class Validator:
         return self._shapes_graph
 
     def _validate_batch(self, batch: _Batch) -> dict[int, list[Violation]]:
-        data = batch.data_graph()
+        data = batch.data_graph(self._terms)
         report = self._run_pyshacl(data)
         found: dict[int, set[Violation]] = {item.index: set() for item in batch.items}
         containing = self._containing(batch)
@@ -709,9 +776,9 @@ def _validate_chunk(bounds: tuple[int, int]) -> list[list[Violation]]:
 
 
 def validate_parallel(validator: Validator, graphs: Sequence[GraphInput], workers: int = 2) -> list[list[Violation]]:
-    """Split the graphs into contiguous chunks of one batch each and validate them in `workers` forked
-    processes. Falls back to one process when fork is unavailable or there is only one chunk."""
-    size = max(1, validator.batch_size)
+    """Split the graphs into contiguous chunks (at most one batch each, at least one chunk per worker) and
+    validate them in `workers` forked processes. One process when fork is unavailable or there is one chunk."""
+    size = max(1, min(validator.batch_size, -(-len(graphs) // max(workers, 1))))  # every worker gets a share
     bounds = [(i, min(i + size, len(graphs))) for i in range(0, len(graphs), size)]
     if workers <= 1 or len(bounds) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return validator.validate_many(graphs)

@@ -146,6 +146,12 @@ def export_format(output: Path) -> tuple[str, bool]:
     return rdf_suffix, compressed
 
 
+def gzip_file(source: Path, target: Path) -> None:
+    """Compress without a name or a time in the header: the same store always gives the same bytes."""
+    with source.open("rb") as src, target.open("wb") as raw, gzip.GzipFile("", "wb", fileobj=raw, mtime=0) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     rdf_suffix, compressed = export_format(args.output)
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -155,10 +161,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     partial = Path(partial_name)
     try:
         quads = store.dump(partial)
-        if compressed:  # mtime=0: the same store gives the same bytes
+        if compressed:
             packed = partial.with_name(partial.name + ".gz")
-            with partial.open("rb") as src, gzip.GzipFile(packed, "wb", mtime=0) as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
+            gzip_file(partial, packed)
             partial.unlink()
             partial = packed
         os.replace(partial, args.output)

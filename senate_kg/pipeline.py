@@ -42,6 +42,7 @@ LOAD_BATCH = 2_000  # graphs per store transaction: large enough that per-call o
 PARALLEL_MIN_PAGES = 48  # below this a pool costs more (fork, pickling) than it saves
 
 GRAPH_QUERY_FILE = QUERIES_DIR / "store" / "graph-content.rq"
+_SUBJECT = re.compile(rb"^\s*<([^>]*)>")  # the subject IRI of an N-Triples line
 
 
 class InputError(ValueError):
@@ -371,6 +372,16 @@ def _graph_query() -> str:
     return GRAPH_QUERY_FILE.read_text(encoding="utf-8")
 
 
+def merged_metadata(source_meta: bytes, target_meta: bytes) -> bytes:
+    """The target's metadata graph with every entry the source has taken from the source: the pushed graphs get
+    their source ETags and dates, and whatever else the target holds keeps its own (the target may be shared)."""
+    source_lines = [line for line in source_meta.splitlines() if line.strip()]
+    described = {m[1] for line in source_lines if (m := _SUBJECT.match(line))}
+    kept = [line for line in target_meta.splitlines()
+            if line.strip() and not ((m := _SUBJECT.match(line)) and m[1] in described)]
+    return b"".join(sorted({line + b"\n" for line in kept + source_lines}))
+
+
 def push(source: Store, target: Store, *, batch: int = 200) -> int:
     """Copy every named graph (and the metadata graph) from `source` to `target`, replacing what the target
     held under those names. Returns the number of graphs sent."""
@@ -380,6 +391,8 @@ def push(source: Store, target: Store, *, batch: int = 200) -> int:
     graphs = sorted(source.named_graphs())
     for chunk in _chunks(graphs, batch):
         target.replace_graphs([(iri, source.construct(query, {"_g": URIRef(iri)})) for iri in chunk])
-    # Last, so the target's ETags and dates are the source's (its own bookkeeping above is overwritten).
-    target.replace_graphs([(META_GRAPH, source.construct(query, {"_g": URIRef(META_GRAPH)}))])
+    # Last, so that the target's ETags and dates are the source's (its own bookkeeping above is overwritten).
+    meta = URIRef(META_GRAPH)
+    merged = merged_metadata(source.construct(query, {"_g": meta}), target.construct(query, {"_g": meta}))
+    target.replace_graphs([(META_GRAPH, merged)])
     return len(graphs) + 1

@@ -360,7 +360,8 @@ def _distribution(graph: Graph, dump: dict[str, Any], ids: CatalogIris, licence:
                                             DCTERMS.MediaTypeOrExtent)))
     graph.add((node, DCAT.mediaType, _media_type(graph, dump["media_type"])))
     graph.add((node, DCAT.compressFormat, _media_type(graph, "application/gzip")))
-    graph.add((node, DCAT.byteSize, Literal(str(dump["byte_size"]), datatype=XSD.decimal)))
+    # canonical xsd:decimal ("123.0"): Turtle writes it so, and every format must carry the same literal
+    graph.add((node, DCAT.byteSize, Literal(f"{int(dump['byte_size'])}.0", datatype=XSD.decimal)))
     checksum = _typed(graph, URIRef(f"{node}#sha256"), SPDX.Checksum)
     graph.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
     graph.add((checksum, SPDX.checksumValue, Literal(dump["sha256"], datatype=XSD.hexBinary)))

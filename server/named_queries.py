@@ -17,7 +17,7 @@ A `param` line is `NAME TYPE DEFAULT "DESCRIPTION"` (shell-quoted). TYPE is one 
 body is declared and every declared parameter is used.
 
 Binding never pastes a caller's text into the query: each value is parsed and validated into an rdflib term and
-the terms are written, serialised by rdflib (`.n3()`), as one `VALUES` row placed first in the outer `WHERE`
+the terms are written, serialised by rdflib (`.n3()`), as `VALUES` blocks placed first in the outer `WHERE`
 group, so that filters and patterns anywhere in that group see them. An unbound optional parameter is simply
 absent: a pattern such as `?q eli:is_about ?_concept` then matches every concept, and filters test
 `!BOUND(?_x) || …`. (VALUES in the outer group does not reach into sub-SELECTs: use parameters outside them.)

@@ -222,6 +222,8 @@ def jsonld_object(graph: Graph, context: dict[str, Any], context_url: str | None
     obj = from_rdf(graph, context_data=context)
     if not isinstance(obj, dict):
         obj = {"@graph": obj}
+    if isinstance(obj.get("@graph"), list):  # nodes by IRI: stable, readable output
+        obj["@graph"].sort(key=lambda node: str(node.get("id", node.get("@id", ""))) if isinstance(node, dict) else "")
     if context_url:
         obj["@context"] = context_url
     return obj

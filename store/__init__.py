@@ -13,9 +13,10 @@ question (reach it with `GRAPH ?g`), and a default graph that holds only what wa
 endpoint whose data sits in one graph per question), unless the request names its own dataset
 (default-graph-uri / named-graph-uri).
 
-Metadata (`META_GRAPH`): for each stored graph `<g>`, `<g> meta:etag "…"` and `<g> meta:modified "…"^^xsd:dateTime`
-with `meta:` = `urn:senate-kg:meta#` (see store/meta.py). The etag is a hash of the graph's sorted N-Triples lines;
-`modified` is when that content first appeared, so rebuilding unchanged pages changes nothing.
+Metadata (`META_GRAPH`): for each stored graph `<g>`, a node `<urn:senate-kg:meta:g>` with `meta:graph <g>`,
+`meta:etag "…"` and `meta:modified "…"^^xsd:dateTime`, `meta:` = `urn:senate-kg:meta#` (see store/meta.py). The etag
+is a hash of the graph's sorted N-Triples lines; `modified` is when that content first appeared, so rebuilding
+unchanged pages changes nothing.
 """
 
 from __future__ import annotations

@@ -160,11 +160,11 @@ def open_read_only(location: str) -> ox.Store:
     """A read-only snapshot of the store; StoreError when there is none (or it is unreadable)."""
     if not Path(location).is_dir():
         raise StoreError(f"no store at {location}: build one with `senate-kg build --store {location}`")
-    last: OSError | None = None
-    for attempt in range(3):  # a writer may be mid-way through creating its files
+    last: Exception | None = None
+    for attempt in range(6):  # a writer may be creating or compacting files: its MANIFEST names a removed file
         try:
             return ox.Store.read_only(str(location))
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             last = exc
             time.sleep(0.05 * (attempt + 1))
     raise StoreError(f"cannot open the store at {location} read-only: {last}")
@@ -178,10 +178,10 @@ def execute_user_query(handle: ox.Store, job: Job) -> QueryResponse:
         return _serialise(result, job)
     except SyntaxError as exc:
         raise QueryRejected(f"syntax error: {exc}") from exc
-    except OSError as exc:
-        raise StoreError(f"the store could not be read: {exc}") from exc
-    except (ValueError, RuntimeError) as exc:  # evaluation errors pyoxigraph reports (e.g. a failing SERVICE)
+    except ValueError as exc:
         raise QueryRejected(f"the query failed: {exc}") from exc
+    except (OSError, RuntimeError) as exc:  # storage errors, and a failing SERVICE when it is allowed
+        raise StoreError(f"the query could not be evaluated: {exc}") from exc
 
 
 def _dataset(job: Job) -> dict:
@@ -271,12 +271,12 @@ class EmbeddedStore(Store):
         """Run a read; on a storage error reopen once (read-only) and retry, then give up with StoreError."""
         try:
             return action(self._store())
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             if not self.read_only:
                 raise StoreError(f"the store at {self.location} could not be read: {exc}") from exc
         try:
             return action(self._store(refresh=True))
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             raise StoreError(f"the store at {self.location} could not be read: {exc}") from exc
 
     def _generation(self) -> str:
@@ -390,6 +390,7 @@ class EmbeddedStore(Store):
                 new_graphs += 1
             else:
                 updates.append(replace.substitute(graph=str(name), triples=_lines(triples), meta=str(meta_name),
+                                                  meta_subject=str(ox.NamedNode(meta.subject(iri))),
                                                   meta_triples=_lines(_meta_triples(iri, etag, when))))
         try:
             if new_quads:
@@ -457,11 +458,12 @@ def _as_tuple(items: list[str] | None) -> tuple[str, ...] | None:
     return None if items is None else tuple(items)
 
 
-def _graph_info(handle: ox.Store, subject: ox.NamedNode) -> GraphInfo | None:
+def _graph_info(handle: ox.Store, graph: ox.NamedNode) -> GraphInfo | None:
     meta_name = ox.NamedNode(META_GRAPH)
-    etag = next(handle.quads_for_pattern(subject, ox.NamedNode(meta.ETAG), None, meta_name), None)
-    modified = next(handle.quads_for_pattern(subject, ox.NamedNode(meta.MODIFIED), None, meta_name), None)
-    return meta.graph_info(subject.value, etag and etag.object.value, modified and modified.object.value)
+    node = ox.NamedNode(meta.subject(graph.value))
+    etag = next(handle.quads_for_pattern(node, ox.NamedNode(meta.ETAG), None, meta_name), None)
+    modified = next(handle.quads_for_pattern(node, ox.NamedNode(meta.MODIFIED), None, meta_name), None)
+    return meta.graph_info(graph.value, etag and etag.object.value, modified and modified.object.value)
 
 
 def _check_graph_name(iri: str) -> ox.NamedNode:

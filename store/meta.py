@@ -1,9 +1,13 @@
 """Per-graph metadata kept in `store.META_GRAPH`, the same way by both backends.
 
-For each stored graph `<g>`: `<g> meta:etag "…"` (a hash of its N-Triples lines, sorted and de-duplicated, so
-the hash does not depend on the order a serialiser wrote them in) and `<g> meta:modified "…"^^xsd:dateTime`
-(UTC, when this content was first stored). A graph stored again with the same content keeps both: building
-the same pages twice gives the same store, and HTTP validators stay valid across rebuilds.
+For each stored graph `<g>`, a node `<urn:senate-kg:meta:g>` with `meta:graph <g>`, `meta:etag "…"` (a hash of
+its N-Triples lines, sorted and de-duplicated, so the hash does not depend on the order a serialiser wrote them
+in) and `meta:modified "…"^^xsd:dateTime` (UTC, when this content was first stored). A graph stored again with the
+same content keeps both: building the same pages twice gives the same store, and HTTP validators stay valid
+across rebuilds.
+
+Why a node of its own rather than `<g>` itself: the graph's name is the question's IRI, and users' queries see
+the union of all graphs; `<g> meta:etag …` would show up in every DESCRIBE of a question.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from collections.abc import Iterable
 from store import META_GRAPH, GraphInfo
 
 META = "urn:senate-kg:meta#"
+GRAPH = META + "graph"
 ETAG = META + "etag"
 MODIFIED = META + "modified"
+SUBJECT_PREFIX = "urn:senate-kg:meta:"
 XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 ETAG_CHARS = 32  # 128 bits of SHA-256: plenty to tell versions of one graph apart, short in headers
 
@@ -52,10 +58,17 @@ def parse_time(text: str) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
+def subject(graph: str) -> str:
+    """The IRI of the node that describes `graph` in the metadata graph."""
+    return SUBJECT_PREFIX + graph
+
+
 def meta_ntriples(graph: str, etag: str, modified: dt.datetime) -> list[str]:
     """The metadata triples of one graph, as N-Triples lines (the graph IRI is checked by the caller)."""
-    return [f'<{graph}> <{ETAG}> "{etag}" .',
-            f'<{graph}> <{MODIFIED}> "{format_time(modified)}"^^<{XSD_DATETIME}> .']
+    node = f"<{subject(graph)}>"
+    return [f"{node} <{GRAPH}> <{graph}> .",
+            f'{node} <{ETAG}> "{etag}" .',
+            f'{node} <{MODIFIED}> "{format_time(modified)}"^^<{XSD_DATETIME}> .']
 
 
 def graph_info(graph: str, etag: str | None, modified: str | None) -> GraphInfo | None:
@@ -68,4 +81,5 @@ def graph_info(graph: str, etag: str | None, modified: str | None) -> GraphInfo 
         return None
 
 
-__all__ = ["META_GRAPH", "ETAG", "MODIFIED", "content_etag", "meta_ntriples", "graph_info", "now"]
+__all__ = ["META_GRAPH", "GRAPH", "ETAG", "MODIFIED", "subject", "content_etag", "meta_ntriples", "graph_info",
+           "now"]

@@ -279,8 +279,8 @@ class RemoteStore(Store):
             written.append((iri, etag))
         if written:
             delete = queries.template("delete-meta-of.ru")
-            deletes = "\n".join(delete.substitute(meta=f"<{META_GRAPH}>", graph=f"<{iri}>").strip()
-                                for iri, _ in written)
+            deletes = "\n".join(delete.substitute(meta=f"<{META_GRAPH}>", meta_subject=f"<{meta.subject(iri)}>")
+                                .strip() for iri, _ in written)
             meta_lines = [line for iri, etag in written for line in meta.meta_ntriples(iri, etag, when)]
             self._update(queries.template("update-meta.ru").substitute(
                 deletes=deletes, meta=f"<{META_GRAPH}>", meta_triples="\n".join(meta_lines)))
@@ -497,7 +497,8 @@ def _read_rdf_file(path: Path) -> Graph:
     inner = Path(path.stem) if compressed else path
     rdf_format = guess_format(str(inner)) or ("nt" if inner.suffix == ".nt" else None)
     if rdf_format is None or rdf_format in ("nquads", "trig"):
-        raise GraphDataError(f"{path}: cannot load {inner.suffix!r} into one graph; use .nt, .ttl, .rdf, .jsonld")
+        raise GraphDataError(f"{path}: cannot tell the RDF format of one graph from the suffix {inner.suffix!r}; "
+                             "use .nt, .ttl, .rdf, .owl, .jsonld, .n3 (optionally followed by .gz)")
     try:
         data = path.read_bytes()
         data = gzip.decompress(data) if compressed else data

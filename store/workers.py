@@ -208,17 +208,22 @@ def worker_main(conn: Connection, location: str) -> None:
             return
         if job is None:
             return
-        try:
-            if handle is None or job.generation != generation:
-                handle = None
-                handle, generation = open_read_only(location), job.generation
-            reply: tuple[str, Any] = ("ok", execute_user_query(handle, job))
-        except QueryRejected as exc:
-            reply = ("rejected", str(exc))
-        except StoreError as exc:
-            handle, reply = None, ("error", str(exc))
-        except Exception as exc:  # noqa: BLE001 - a worker must answer, whatever the query did
-            handle, reply = None, ("error", f"{type(exc).__name__}: {exc}")
+        reply: tuple[str, Any] = ("error", "not run")
+        for attempt in range(2):  # a storage error may come from a stale snapshot: reopen once and retry
+            try:
+                if handle is None or job.generation != generation or attempt:
+                    handle = None
+                    handle, generation = open_read_only(location), job.generation
+                reply = ("ok", execute_user_query(handle, job))
+                break
+            except QueryRejected as exc:
+                reply = ("rejected", str(exc))
+                break
+            except StoreError as exc:
+                handle, reply = None, ("error", str(exc))
+            except Exception as exc:  # noqa: BLE001 - a worker must answer, whatever the query did
+                handle, reply = None, ("error", f"{type(exc).__name__}: {exc}")
+                break
         try:
             conn.send(reply)
         except (OSError, ValueError):

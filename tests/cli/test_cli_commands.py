@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import os
 import pty
 import select
 import socket
+import struct
 import subprocess
 import sys
+import termios
 import time
 import urllib.parse
 import urllib.request
@@ -19,7 +22,7 @@ from cli_helpers import CLI_BASE, ROOT, SAMPLES, question_iri, read_quads, sampl
 from rdflib import Dataset, Graph
 
 from senate_kg.cli import main
-from store import META_GRAPH
+from store import META_GRAPH, open_store
 
 SCRIPT = Path(sys.executable).parent / "senate-kg"
 PUSH_BASE = "http://cli-push.senate-kg.test/"
@@ -48,7 +51,7 @@ def test_export_round_trip(cli, built, tmp_path, name, fmt):
     data = gzip.decompress(output.read_bytes()) if name.endswith(".gz") else output.read_bytes()
     dataset = Dataset()
     dataset.parse(data=data, format=fmt)
-    assert len(dataset) == written > 0
+    assert len(set(dataset.quads((None, None, None, None)))) == written > 0
     graph_names = {str(c.identifier) for c in dataset.graphs()}
     assert {question_iri(CLI_BASE, i) for i in sample_identifiers()} <= graph_names
     assert META_GRAPH in graph_names
@@ -75,13 +78,13 @@ def test_load_files_into_a_named_graph(cli, tmp_path):
 
     result = cli("load", "--quiet", "--store", store_dir, "--graph", graph, ttl)
     assert result.status == 0, result.err
-    assert result.out.startswith("6 triples")
-    assert sum(f"<{graph}>" in q for q in read_quads(cli, store_dir, tmp_path)) == 6
+    assert result.out.startswith("7 triples")
+    assert sum(q.endswith(f"<{graph}> .") for q in read_quads(cli, store_dir, tmp_path)) == 7
 
     result = cli("load", "--quiet", "--store", store_dir, "--graph", graph, ttl, nt)  # replaces, both files
     assert result.status == 0, result.err
-    in_graph = [q for q in read_quads(cli, store_dir, tmp_path) if f"<{graph}>" in q]
-    assert len(in_graph) == 7 and any('"trois"@fr' in q for q in in_graph)
+    in_graph = [q for q in read_quads(cli, store_dir, tmp_path) if q.endswith(f"<{graph}> .")]
+    assert len(in_graph) == 8 and any('"trois"@fr' in q for q in in_graph)
 
 
 def test_load_refuses_bad_input(cli, tmp_path):
@@ -106,20 +109,33 @@ def fetch_graph(server: str, graph: str) -> Graph:
         return Graph().parse(data=response.read(), format="nt")
 
 
-def test_push_sends_every_graph_to_the_remote_store(cli, tmp_path, oxigraph_server):
+def test_push_sends_every_graph_and_its_metadata(cli, tmp_path, oxigraph_server):
+    endpoint = oxigraph_server + "/query"
+    bystander = PUSH_BASE + "bystander"  # stands for what others keep on a shared server
+    remote = open_store(remote=endpoint)
+    remote.replace_graphs([(bystander, b"<http://example.org/a> <http://example.org/b> <http://example.org/c> .\n")])
+    bystander_info = remote.graph_info(bystander)
+    assert bystander_info is not None
+
     store_dir = tmp_path / "store"
     assert cli("build", "--quiet", "--store", store_dir, "--base-uri", PUSH_BASE, SAMPLES).status == 0
     exported = tmp_path / "local.nq"
     assert cli("export", "--store", store_dir, "--output", exported).status == 0
     local = Dataset()
     local.parse(exported, format="nquads")
-
-    result = cli("push", "--quiet", "--store", store_dir, "--endpoint", oxigraph_server + "/query")
+    result = cli("push", "--quiet", "--store", store_dir, "--endpoint", endpoint)
     assert result.status == 0, result.err
-    iris = {question_iri(PUSH_BASE, i) for i in sample_identifiers()}
-    for iri in iris:
-        remote = fetch_graph(oxigraph_server, iri)
-        assert set(remote) == set(local.graph(iri)) and len(remote) > 10, iri
+    assert result.out.startswith(f"{len(sample_identifiers()) + 1} graphs pushed")
+
+    source = open_store(store_dir, read_only=True)
+    try:
+        for iri in (question_iri(PUSH_BASE, i) for i in sample_identifiers()):
+            fetched = fetch_graph(oxigraph_server, iri)
+            assert set(fetched) == set(local.graph(iri)) and len(fetched) > 10, iri
+            assert remote.graph_info(iri) == source.graph_info(iri)  # same ETag and date on both backends
+    finally:
+        source.close()
+    assert remote.graph_info(bystander) == bystander_info  # the rest of the remote metadata is left alone
 
 
 def test_push_to_a_store_that_is_down_exits_2(cli, built):
@@ -161,6 +177,7 @@ def read_pty(fd: int, proc: subprocess.Popen, seconds: float = 120) -> str:
 def run_on_terminal(*argv: str) -> tuple[int, str]:
     """Run the script with stderr on a pseudo-terminal, as a person at a shell would; (status, stderr)."""
     primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a size, like a real one
     proc = subprocess.Popen([str(SCRIPT), *argv], stdout=subprocess.PIPE, stderr=secondary)
     os.close(secondary)
     try:

@@ -1,17 +1,13 @@
 """Hand-built Question records with the facts of real pages, shared by the mapping and validation tests.
 
-Built by hand (not by the parser) so that the RDF tests pin the mapping alone. Other test files load this
-module by path (`load_records()` below) so that it works whatever the test import mode is.
+Built by hand (not by the parser) so that the RDF tests pin the mapping alone. The other test files load this
+module by its path (see `_load` there), which works whatever pytest's import mode is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import sys
 from dataclasses import replace
-from pathlib import Path
-from types import ModuleType
 
 from mapping.model import Descriptor, Event, EventKind, Layout, Question, SourcePage
 
@@ -27,11 +23,6 @@ DESCRIPTORS_8900 = (
     Descriptor("médias sociaux", "sociale media"),
 )
 EUROVOC_8900 = ("5116", "443345", "5891", "5852", "c_324b44f1")
-
-
-def load_records() -> ModuleType:
-    """This module, loaded by path (other test files call this through importlib as well)."""
-    return sys.modules[__name__]
 
 
 def question_5_8900() -> Question:
@@ -157,13 +148,3 @@ def test_records_are_consistent():
     both = question_7_1923()
     assert both.languages == ("fr", "nl") and both.is_complete
     assert synthetic_question(7).identifier == "99-7"
-
-
-def load_by_path(name: str) -> ModuleType:
-    """Load a sibling test-support module by file path (independent of pytest's import mode)."""
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"_senate_kg_{name}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
