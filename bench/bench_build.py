@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -42,6 +43,7 @@ class BuildRun:
     timings: dict[str, float]
     parent_rss_mb: float
     worker_rss_mb: float
+    cpu_seconds: float  # user + system, parent and workers: what the build costs whatever else the machine runs
 
 
 def log(message: str) -> None:
@@ -66,9 +68,11 @@ def child_main(argv: Sequence[str]) -> int:
     from senate_kg.cli import main
 
     status = main(list(argv))
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     usage = {
-        "parent_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "worker_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,  # largest joined pool worker
+        "parent_kb": own.ru_maxrss,
+        "worker_kb": workers.ru_maxrss,  # the largest joined pool worker
+        "cpu_seconds": own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime,
     }
     print("RUSAGE " + json.dumps(usage), file=sys.stderr, flush=True)
     return status
@@ -97,7 +101,7 @@ def run_build(pages: Path, store: Path, count: int, workers: int | None) -> Buil
     if rejected:
         log(f"  {len(rejected)} stderr lines, first: {rejected[0]}")
     return BuildRun(count, wall, done.returncode, summary, parse_timings(summary.get("seconds", "")),
-                    usage["parent_kb"] / 1024, usage["worker_kb"] / 1024)
+                    usage["parent_kb"] / 1024, usage["worker_kb"] / 1024, usage["cpu_seconds"])
 
 
 def rdflib_load_seconds(store: Path, scratch: Path) -> tuple[float, int]:
@@ -153,13 +157,14 @@ def rate(count: int, seconds: float | None) -> str:
 
 def table(runs: list[BuildRun], compare: dict[int, dict[str, float]]) -> str:
     lines = [
-        "| pages | questions | status | end to end (s) | pages/s end to end | " +
+        "| pages | questions | exit | end to end (s) | CPU (s) | pages/s end to end | " +
         " | ".join(f"{s} pages/s" for s in STAGES) + " | parent peak RSS (MB) | worker peak RSS (MB) |",
-        "|" + "---:|" * (9 + len(STAGES)),
+        "|" + "---:|" * (8 + len(STAGES)),
     ]
     for run in runs:
         stage_rates = " | ".join(rate(run.pages, run.timings.get(s)) for s in STAGES)
         lines.append(f"| {run.pages:,} | {run.summary.get('questions loaded', '?')} | {run.status} | {run.wall:.1f} | "
+                     f"{run.cpu_seconds:.1f} | "
                      f"{rate(run.pages, run.wall)} | {stage_rates} | {run.parent_rss_mb:,.0f} | "
                      f"{run.worker_rss_mb:,.0f} |")
     lines += ["", "| pages | stage seconds (from the build's summary) |", "|---:|---|"]
@@ -188,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     runs, compare = [], {}
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on the machine skews wall-clock
     for count in args.sizes:
         pages, store = args.out / f"pages-{count}", args.out / f"store-{count}"
         log(f"{count:,} pages: generating …")
@@ -203,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             seconds, quads = rdflib_load_seconds(store, args.out)
             one_by_one, batched = pyshacl_one_by_one_seconds(pages, count)
             compare[count] = {"rdflib_load": seconds, "quads": quads, "one_by_one": one_by_one, "batched": batched}
+    print(f"{os.cpu_count()} cores; load average before the runs: {load_before}; after: "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
     print(table(runs, compare))
     return 0
 

@@ -17,20 +17,21 @@ parsed under `{base}def/`) and `jsonld_context(iris)` (ontology/context.jsonld w
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS, XSD
-from rdflib.plugins.stores.memory import SimpleMemory
 from rdflib.term import Node
 
 from mapping.errors import ParseError
-from mapping.eurovoc import SCHEME_ID, Match, match_descriptor
+from mapping.eurovoc import SCHEME_ID, Match, load_index, match_descriptor
 from mapping.iris import DEFAULT_BASE, LANGUAGE_CODES, Iris
 from mapping.model import LANGUAGES, EventKind, Layout, Question
 from senate_kg import __version__
@@ -57,7 +58,6 @@ PREFIXES: dict[str, str] = {
 }
 
 _IDENTIFIER = re.compile(r"^\d+-\d+$")
-_SESSION = re.compile(r"^\d{4}-\d{4}$")
 
 
 def _u(namespace: str, name: str) -> URIRef:
@@ -198,6 +198,14 @@ def _vocabulary_labels(base: str, term: str) -> tuple[Triple, ...]:
     return tuple(triples)
 
 
+def warm_up(iris: Iris) -> None:
+    """Read the EuroVoc index and the ontology now (~0.2 s): call it in a parent process before forking
+    workers, so that each worker inherits them instead of reading them again."""
+    load_index()
+    _ontology(iris.base)
+    _terms(iris)
+
+
 # ------------------------------------------------------------------ checks on the record
 def _source_name(question: Question) -> str:
     return question.sources[0].source if question.sources else f"question {question.identifier}"
@@ -223,8 +231,27 @@ def _check_record(question: Question) -> None:
 
 
 # ------------------------------------------------------------------ the mapping
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector around a burst of allocations that creates no cycles: mapping
+    one question allocates ~1,500 small objects, and collections triggered in the middle of it took two thirds
+    of the mapping time (measured: 0.29 -> 0.10 ms per question). Restores the previous state."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def question_triples(question: Question, iris: Iris) -> list[Triple]:
     """Every triple of the question's named graph, in a deterministic order (may repeat a triple)."""
+    with gc_paused():
+        return _question_triples(question, iris)
+
+
+def _question_triples(question: Question, iris: Iris) -> list[Triple]:
     _check_record(question)
     t = _terms(iris)
     ident = question.identifier
@@ -266,8 +293,9 @@ def question_triples(question: Question, iris: Iris) -> list[Triple]:
 
 
 def question_graph(question: Question, iris: Iris) -> Graph:
-    """The complete graph of one question: what its named graph in the store holds. Its identifier is the
-    question IRI. Backed by rdflib's SimpleMemory store (2-3x faster to fill than the default store)."""
+    """The complete graph of one question: what its named graph in the store holds; its identifier is the
+    question IRI. An ordinary rdflib Graph (any tool takes it, pyshacl included); the build does not need one:
+    it hands `question_triples` to the validator and `triples_ntriples` to the store."""
     return triples_graph(question_triples(question, iris), iris.question(question.identifier))
 
 
@@ -277,12 +305,10 @@ def question_ntriples(question: Question, iris: Iris) -> bytes:
 
 
 def triples_graph(triples: Iterable[Triple], identifier: str | None = None) -> Graph:
-    """An rdflib Graph holding `triples`, filled straight through its store (no per-triple event dispatch)."""
-    store = SimpleMemory()
-    graph = Graph(store=store, identifier=URIRef(identifier) if identifier else None, bind_namespaces="none")
-    add = store.add
-    for triple in triples:
-        add(triple, graph, False)
+    """An rdflib Graph (default in-memory store) holding `triples`."""
+    graph = Graph(identifier=URIRef(identifier) if identifier else None, bind_namespaces="none")
+    with gc_paused():
+        graph.addN((s, p, o, graph) for s, p, o in triples)
     return graph
 
 

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -266,6 +266,20 @@ class _Runner:
             return map(func, items)
         return self.pool.imap(func, items, chunksize=chunksize)
 
+    def imap_bounded(self, func: Callable[[T], object], items: Iterable[T], window: int) -> Iterator[object]:
+        """Like imap, in order, but with at most `window` tasks in flight: when the consumer (the store) is
+        slower than the workers, results do not pile up in memory, and the idle workers leave it the CPU."""
+        if self.pool is None:
+            yield from map(func, items)
+            return
+        in_flight: deque = deque()
+        for item in items:
+            if len(in_flight) >= window:
+                yield in_flight.popleft().get()
+            in_flight.append(self.pool.apply_async(func, (item,)))
+        while in_flight:
+            yield in_flight.popleft().get()
+
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()
@@ -348,7 +362,7 @@ def _map_load_stage(runner: _Runner, questions: Sequence[Question], store: Store
         pending.clear()
 
     bar = progress_bar(total=len(questions), desc="map+validate", unit="question", enabled=progress)
-    for results in runner.imap(map_and_validate, list(_chunks(questions, size))):
+    for results in runner.imap_bounded(map_and_validate, _chunks(questions, size), window=runner.workers * 3):
         bar.update(len(results))
         for mapped in results:
             map_seconds += mapped.map_seconds

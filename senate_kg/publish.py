@@ -14,6 +14,7 @@ A dump whose bytes did not change keeps its `modified` time, so harvesters see n
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gzip
 import hashlib
 import json
@@ -27,8 +28,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from rdflib.term import Node
-
 from mapping.iris import Iris
 from senate_kg.paths import QUERIES_DIR
 from store import Row, Store
@@ -36,7 +35,6 @@ from store.search_index import SearchRecord, build_index
 
 PUBLISH_QUERIES = QUERIES_DIR / "publish"
 MANIFEST = "manifest.json"
-BATCH = 500  # question IRIs per look-up when reading the texts for the search index
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file (the sitemaps.org limit)
 TOP_KEYWORDS = 60  # EuroVoc concepts listed as dcat:keyword / dcat:theme in the catalogue
 
@@ -112,7 +110,7 @@ def publish(store: Store, store_dir: Path, iris: Iris) -> PublishReport:
         sitemap_files, report.sitemap_urls = write_sitemaps(store, dumps_dir, iris)
     generation = report.dumps[0].sha256  # the N-Quads checksum: a fingerprint of the store's contents
     with _timed(report, "search"):
-        report.questions_indexed = build_index(report.search_index, search_records(store, iris, questions),
+        report.questions_indexed = build_index(report.search_index, search_records(store, iris),
                                                meta={"generation": generation, "built": now})
     manifest = {
         "generator": "senate-kg",
@@ -169,7 +167,9 @@ def read_manifest(dumps_dir: Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- figures for VoID and DCAT
+@functools.cache
 def _query(name: str):
+    """Parsed once per process: rdflib's parser takes most of a second for the larger files."""
     from server.named_queries import parse_named_query
 
     return parse_named_query(PUBLISH_QUERIES / f"{name}.rq")
@@ -214,21 +214,21 @@ def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start:start + size]
 
 
-def search_records(store: Store, iris: Iris, questions: Sequence[Node]) -> Iterator[SearchRecord]:
-    """Every question as a SearchRecord, read in batches of BATCH IRIs (one query per batch, not per question)."""
-    for batch in _batches(questions, BATCH):
-        bindings = {"question": list(batch)}
-        concepts: dict[str, list[tuple[str, str | None, str | None]]] = {}
-        for row in run(store, "search-concepts", iris, bindings):
-            concepts.setdefault(str(row["question"]), []).append(
-                (str(row["concept"]), _value(row, "label_fr"), _value(row, "label_nl")))
-        seen: set[str] = set()
-        for row in run(store, "search-records", iris, bindings):
-            iri = str(row["question"])
-            if iri in seen:  # a multi-valued field (two parties?) repeats the row: the first one wins
-                continue
+def search_records(store: Store, iris: Iris) -> Iterator[SearchRecord]:
+    """Every question as a SearchRecord: two queries over the whole store (descriptors, then the rest), not one
+    per question or per batch (see queries/publish/search-records.rq for why batches do not help)."""
+    concepts: dict[str, list[tuple[str, str | None, str | None]]] = {}
+    for row in run(store, "search-concepts", iris):
+        concepts.setdefault(str(row["question"]), []).append(
+            (str(row["concept"]), _value(row, "label_fr"), _value(row, "label_nl")))
+    rows = run(store, "search-records", iris)
+    seen: set[str] = set()
+    for position, row in enumerate(rows):
+        iri = str(row["question"])
+        if iri not in seen:  # a multi-valued field (two parties?) repeats the row: the first one wins
             seen.add(iri)
-            yield _record(row, concepts.get(iri, []))
+            yield _record(row, concepts.pop(iri, []))
+        rows[position] = {}  # let the texts go as soon as they are indexed
 
 
 def _texts(row: Row, prefix: str) -> dict[str, str]:

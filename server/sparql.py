@@ -102,7 +102,13 @@ def parse_urlencoded(raw: bytes, where: str) -> list[tuple[str, str]]:
     invalid UTF-8 is a 400 naming `where` (the URL or the body)."""
     if _BAD_PERCENT.search(raw):
         raise ProtocolError(400, f"The {where} has a malformed percent-encoding (a % not followed by two hex digits).")
-    pairs = urllib.parse.parse_qsl(raw, keep_blank_values=True)
+    pairs = []
+    for item in raw.split(b"&"):
+        if not item:
+            continue
+        name, _, value = item.partition(b"=")
+        pairs.append((urllib.parse.unquote_to_bytes(name.replace(b"+", b" ")),
+                      urllib.parse.unquote_to_bytes(value.replace(b"+", b" "))))
     try:
         return [(name.decode("utf-8"), value.decode("utf-8")) for name, value in pairs]
     except UnicodeDecodeError as exc:

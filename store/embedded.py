@@ -240,10 +240,11 @@ class EmbeddedStore(Store):
         self._pool = QueryPool(self.location, query_workers)
         if not self.read_only:
             try:
+                Path(self.location).mkdir(parents=True, exist_ok=True)
                 self._handle = ox.Store(self.location)
             except OSError as exc:
-                raise StoreError(f"cannot open the store at {self.location} for writing (is another "
-                                 f"`senate-kg` process writing it?): {exc}") from exc
+                hint = " (is another `senate-kg` process writing it?)" if "lock" in str(exc).lower() else ""
+                raise StoreError(f"cannot open the store at {self.location} for writing{hint}: {exc}") from exc
 
     def __repr__(self) -> str:
         return f"EmbeddedStore({self.location!r}, read_only={self.read_only})"

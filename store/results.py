@@ -18,7 +18,9 @@ Row = dict[str, Term]  # variable name (no "?") -> term; unbound variables are a
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-_NT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+_NT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f",
+               # other characters that line-splitting readers (Python's str.splitlines) take for line ends
+               **{c: f"\\u{ord(c):04X}" for c in "\x0b\x1c\x1d\x1e\x85\u2028\u2029"}}
 
 
 def write_bindings(fmt: str, variables: Sequence[str], rows: Iterable[Row]) -> bytes:
@@ -46,6 +48,9 @@ def _json(variables: list[str], rows: Iterable[Row]) -> str:
 
 
 # ---------------------------------------------------------------- XML
+_XML_TEXT = {"\r": "&#13;"}  # a raw CR would be read back as LF (XML end-of-line handling)
+
+
 def _xml_term(term: Term) -> str:
     kind = term["type"]
     if kind == "uri":
@@ -61,7 +66,7 @@ def _xml_term(term: Term) -> str:
         attrs = f" xml:lang={quoteattr(term['xml:lang'])}"
     elif term.get("datatype"):
         attrs = f" datatype={quoteattr(term['datatype'])}"
-    return f"<literal{attrs}>{escape(term['value'])}</literal>"
+    return f"<literal{attrs}>{escape(term['value'], _XML_TEXT)}</literal>"
 
 
 def _xml(variables: list[str], rows: Iterable[Row]) -> str:

@@ -1,0 +1,89 @@
+"""Crash safety: `senate-kg build` killed with SIGKILL at random points, then restarted.
+
+After every kill the store must open (read-only, as the server opens it) and hold, for each question, nothing
+or one complete version of its graph (hash equal to the graph the pipeline maps for that version, see
+stress_helpers), with metadata that matches; the restarted build must finish with the complete store.
+
+Two phases on one store: version A built from nothing (kills land in parsing, mapping, loading or publishing),
+then version B (every title changed) over the complete A (each graph must be entirely A or entirely B).
+Kill points alternate between a random time and a random delay after the store's first write (the load is a
+small part of a build: random times alone would rarely land in it). Short form: 200 pages, one kill per phase
+(write-triggered in A, timed in B); SENATE_KG_STRESS=long: 2,000 pages, 8 kills per phase.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from stress_helpers import (
+    Kill,
+    kill_build,
+    problems,
+    record,
+    run_build,
+    scaled,
+    snapshot,
+    version_counts,
+)
+
+pytestmark = pytest.mark.slow
+
+KILLS_PER_PHASE = scaled(1, 8)
+
+
+def _write_kill(rng: random.Random) -> Kill:
+    """At once when the write-ahead log grows (inside the transaction's write, half the time) or up to 0.6 s
+    later (between transactions, or in publishing)."""
+    return Kill("write", 0.0 if rng.random() < 0.5 else rng.uniform(0.0, 0.6))
+
+
+def _plan(rng: random.Random, count: int, horizon: float, *, first: str = "write") -> list[Kill]:
+    """Alternate write-triggered kills and timed kills (anywhere up to `horizon` seconds), starting with `first`."""
+    kinds = ("write", "time") if first == "write" else ("time", "write")
+    return [_write_kill(rng) if kinds[i % 2] == "write" else Kill("time", rng.uniform(0.3, horizon))
+            for i in range(count)]
+
+
+def _kill_and_check(store: Path, pages: Path, kill: Kill, versions: dict[str, dict[str, str]], phase: str,
+                    required: set[str]) -> None:
+    kill_build(store, pages, kill)
+    snap = snapshot(store, known=set().union(*versions.values()))  # it must open and read after a kill anywhere
+    found = problems(snap, versions, required=required)
+    counts = version_counts(snap, versions)
+    record("crash-kill", phase=phase, trigger=kill.trigger, delay_s=round(kill.delay, 3), killed_at_s=round(kill.at, 2),
+           finished_first=kill.finished_first, orphans=kill.orphans, graphs=len(snap.graphs), **counts,
+           problems=len(found))
+    assert not found, f"after a kill ({kill}): " + "; ".join(found[:10])
+    assert kill.orphans == 0, f"{kill.orphans} build processes were still running 10 s after the main one was killed"
+
+
+def _finish(store: Path, pages: Path, expected: dict[str, str], phase: str) -> float:
+    result = run_build(store, pages)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    snap = snapshot(store, known=expected)
+    assert not problems(snap, {phase: expected}, required=set(expected)), problems(snap, {phase: expected})[:10]
+    assert snap.graphs == expected
+    seconds = float(result.stdout.rsplit("total ", 1)[-1].split()[0]) if "total " in result.stdout else 0.0
+    record("crash-rebuild", phase=phase, graphs=len(snap.graphs), seconds=seconds)
+    return seconds
+
+
+def test_killed_builds_leave_whole_graphs_and_the_rebuild_completes(versions, tmp_path):
+    rng = random.Random(2024)
+    store = tmp_path / "store"
+    a, b = versions.graphs_a, versions.graphs_b
+
+    # Phase A: from nothing. The first kill is write-triggered; its time tells how long a build runs.
+    first = _write_kill(rng)
+    _kill_and_check(store, versions.pages_a, first, {"A": a}, "A", set())
+    for kill in _plan(rng, KILLS_PER_PHASE - 1, horizon=max(2.0, 2 * first.at), first="time"):
+        _kill_and_check(store, versions.pages_a, kill, {"A": a}, "A", set())
+    build_seconds = _finish(store, versions.pages_a, a, "A")
+
+    # Phase B: every graph changes; none may be lost or mixed on the way.
+    for kill in _plan(rng, KILLS_PER_PHASE, horizon=max(2.0, build_seconds + 0.5), first="time"):
+        _kill_and_check(store, versions.pages_b, kill, {"A": a, "B": b}, "A->B", set(a))
+    _finish(store, versions.pages_b, b, "B")
