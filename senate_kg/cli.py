@@ -216,8 +216,9 @@ def cmd_load(args: argparse.Namespace) -> int:
             if len(args.files) == 1:
                 triples = store.load_file(graph, args.files[0])
             else:
-                store.replace_graphs([(graph, read_as_ntriples(args.files))])
-                triples = -1
+                data = read_as_ntriples(args.files)
+                store.replace_graphs([(graph, data)])
+                triples = len({line for line in data.splitlines() if line.strip()})
         except (ValueError, SyntaxError) as exc:
             message = str(exc) if str(exc).startswith(str(args.files[0])) else f"{args.files[0]}: rdf: {exc}"
             print(message if len(args.files) == 1 else str(exc), file=sys.stderr)
@@ -226,8 +227,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         run_publish(args, store, args.store, Iris(resolve_base(args.store, None)))
     finally:
         store.close()
-    count = f"{triples} triples" if triples >= 0 else f"{len(args.files)} files"
-    print(f"{count} loaded into <{graph}>")
+    print(f"{triples} triples loaded into <{graph}>")
     return 0
 
 

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -155,8 +155,9 @@ def describe_violations(violations: Sequence[Violation]) -> tuple[str, str]:
     """(field, reason) in plain words: the distinct paths, then each node and its message."""
     paths = sorted({v.path for v in violations if v.path})
     field_text = ", ".join(paths) or "shape"
-    reason = "; ".join(f"{v.focus_label or v.focus_node}{f' {v.path}' if v.path else ''}: {v.message}"
-                       for v in violations)
+    one_path = len(paths) <= 1  # the field already says which property: do not repeat it in every part
+    reason = "; ".join(f"{v.focus_label or v.focus_node}{'' if one_path or not v.path else ' ' + v.path}: "
+                       f"{v.message}" for v in violations)
     return field_text, reason
 
 
@@ -200,24 +201,16 @@ def map_and_validate(chunk: Sequence[Question]) -> list[_Mapped]:
 
 # ---------------------------------------------------------------- merge (in the parent)
 def merge_all(records: Iterable[Question]) -> tuple[list[Question], list[Rejection]]:
-    """Group the page records by question and merge each group alone, so that a conflict between the pages of
-    one question rejects that question and nothing else."""
+    """Merge the page records question by question, so that a conflict between the pages of one question
+    rejects that question (the error names all its pages) and nothing else."""
     from mapping.merge import merge_questions
 
-    groups: dict[tuple[int, int], list[Question]] = defaultdict(list)
-    for record in records:
-        groups[(record.legislature, record.number)].append(record)
-    merged: list[Question] = []
     rejections: list[Rejection] = []
-    for key in sorted(groups):
-        group = groups[key]
-        sources = ", ".join(sorted({p.source for q in group for p in q.sources})) or f"{key[0]}-{key[1]}"
-        try:
-            merged.extend(merge_questions(group))
-        except ParseError as exc:
-            reason = f"{exc.reason} (line {exc.line})" if exc.line else exc.reason
-            rejections.append(Rejection(sources, exc.field, reason))
-    return merged, rejections
+
+    def reject(exc: ParseError) -> None:
+        rejections.append(_rejection_from_parse_error(exc, exc.source))
+
+    return merge_questions(records, on_error=reject), rejections
 
 
 # ---------------------------------------------------------------- running the stages
@@ -292,10 +285,12 @@ class _Runner:
 
 
 def _install_state(iris: Iris) -> None:
-    """Load the shapes once, in the parent, before forking: every worker then shares them."""
+    """Load the shapes and the EuroVoc index once, in the parent, before forking: every worker shares them."""
     global _STATE
+    from mapping.eurovoc import load_index
     from mapping.validate import Validator
 
+    load_index()
     _STATE = _WorkerState(iris=iris, validator=Validator(iris))
 
 

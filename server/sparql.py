@@ -29,7 +29,7 @@ from flask import Blueprint, Flask, Request, Response, current_app, render_templ
 from rdflib import Graph
 
 from server.backend import get_store
-from store import QueryRejected, QueryTimeout, StoreError
+from store import QueryRejected, QueryResponse, QueryTimeout, StoreError
 from store import formats as rf
 from store.safety import is_absolute_iri, query_form
 
@@ -245,7 +245,7 @@ def _settings() -> dict:
             "allow_service": bool(config["ALLOW_SERVICE"])}
 
 
-def run_query(operation: Operation, media_type: str):
+def run_query(operation: Operation, media_type: str) -> QueryResponse:
     settings = _settings()
     return get_store().query(operation.query, media_type, default_graphs=operation.default_graphs,
                              named_graphs=operation.named_graphs, timeout=settings["timeout"],
@@ -262,11 +262,11 @@ def answer(operation: Operation) -> Response:
         result = run_query(operation, media_type)
     except QueryRejected as exc:
         return error_response(400, f"The query was rejected: {exc}", operation)
-    except QueryTimeout as exc:
+    except QueryTimeout:
         timeout = _settings()["timeout"]
         return error_response(503, f"The query was stopped: it ran longer than this endpoint's limit of "
-                                   f"{timeout:g} s ({exc}). Narrow it (LIMIT, more specific patterns) or "
-                                   "download a dump.", operation)
+                                   f"{timeout:g} s. Narrow it (LIMIT, more specific patterns) or download a dump.",
+                              operation)
     except StoreError as exc:
         log.warning("/sparql: store unavailable: %s", exc)
         return error_response(503, f"The store is unavailable, try again shortly ({exc}).", operation,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,42 @@ def test_one_broken_page_is_reported_and_the_rest_loaded(cli, tmp_path, pages_co
     assert result.summary()["rejected"] == "2"
     assert int(result.summary()["pages read"]) == len(sample_pages()) + 1
     expected = {question_iri(CLI_BASE, i) for i in sample_identifiers() - {"5-8912"}}
+    assert stored_graphs(store_dir) == expected
+
+
+def test_a_graph_that_fails_validation_is_rejected_in_plain_words(cli, tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    early = folder / "early_answer.txt"  # the complete sample, answered a month before it was asked
+    text = (SAMPLES / "000_a9f2765591931727.txt").read_text(encoding="utf-8")
+    for before, after in (("30/5/2013Antwoord", "30/3/2013Antwoord"), ("30 mai 2013", "30 mars 2013"),
+                          ("30 mei 2013", "30 maart 2013")):
+        assert before in text
+        text = text.replace(before, after)
+    early.write_text(text, encoding="utf-8")
+    shutil.copy(SAMPLES / "SchriftelijkeVraag_LEG7_NR657_LANGfr.excerpt.txt", folder)
+    store_dir = tmp_path / "store"
+    result = cli("build", "--quiet", "--store", store_dir, "--base-uri", CLI_BASE, folder)
+    assert result.status == 1
+    [line] = result.err.splitlines()
+    source, field, reason = line.split(": ", 2)
+    assert source == str(early)
+    assert "eli:date_document" in field
+    assert "WQ-5-8900-ASW" in reason and "before" in reason
+    assert stored_graphs(store_dir) == {question_iri(CLI_BASE, "7-657")}
+
+
+def test_pages_of_one_question_that_disagree_reject_that_question(cli, tmp_path, pages_copy):
+    page = pages_copy / "SchriftelijkeVraag_LEG5_NR8900_LANGfr.excerpt.txt"
+    text = page.read_text(encoding="utf-8")
+    assert "Martine Taelman" in text
+    page.write_text(text.replace("Martine Taelman", "Martine Zorglub"), encoding="utf-8")
+    store_dir = tmp_path / "store"
+    result = cli("build", "--quiet", "--store", store_dir, "--base-uri", CLI_BASE, pages_copy)
+    assert result.status == 1
+    [line] = result.err.splitlines()
+    assert str(page) in line and ": author: " in line and "Zorglub" in line
+    expected = {question_iri(CLI_BASE, i) for i in sample_identifiers() - {"5-8900"}}
     assert stored_graphs(store_dir) == expected
 
 
@@ -149,3 +186,14 @@ def test_base_uri_must_agree_with_the_store(cli, tmp_path):
     assert result.status == 2 and CLI_BASE in result.err
     result = cli("serve", "--store", store_dir, "--base-uri", "http://elsewhere.test/")
     assert result.status == 2 and CLI_BASE in result.err and "differs" in result.err
+
+
+def test_folders_give_their_pages_sorted_and_nothing_else(tmp_path):
+    from senate_kg.pipeline import collect_pages
+
+    (tmp_path / "b").mkdir()
+    for name in ("b/z.txt", "a.html", "m.TXT", "SOURCES.tsv", "README.txt", ".hidden.txt", "notes.md"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    readme = tmp_path / "README.txt"
+    found = collect_pages([tmp_path, tmp_path / "a.html", readme])
+    assert found == [tmp_path / "a.html", tmp_path / "b" / "z.txt", tmp_path / "m.TXT", readme]

@@ -83,6 +83,7 @@ def test_load_files_into_a_named_graph(cli, tmp_path):
 
     result = cli("load", "--quiet", "--store", store_dir, "--graph", graph, ttl, nt)  # replaces, both files
     assert result.status == 0, result.err
+    assert result.out.startswith("8 triples")
     in_graph = [q for q in read_quads(cli, store_dir, tmp_path) if q.endswith(f"<{graph}> .")]
     assert len(in_graph) == 8 and any('"trois"@fr' in q for q in in_graph)
 
@@ -203,21 +204,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_serve_answers_health_with_the_stored_base(built):
+def wait_for_health(proc: subprocess.Popen, port: int, seconds: float = 30) -> int:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                return response.status
+        except OSError:
+            assert proc.poll() is None, proc.communicate()[1]
+            time.sleep(0.2)
+    raise AssertionError(f"no answer on port {port} in {seconds} s")
+
+
+@pytest.mark.parametrize("backend", ["embedded", "remote"])
+def test_serve_runs_waitress_on_either_backend(backend, built, request):
     port = free_port()
-    proc = subprocess.Popen([str(SCRIPT), "serve", "--store", str(built), "--port", str(port), "--threads", "2"],
+    if backend == "embedded":  # no --base-uri: the one recorded by build
+        where = ["--store", str(built)]
+    else:
+        where = ["--remote", request.getfixturevalue("oxigraph_server") + "/query", "--base-uri", CLI_BASE]
+    proc = subprocess.Popen([str(SCRIPT), "serve", *where, "--port", str(port), "--threads", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
-        deadline, status = time.monotonic() + 30, None
-        while time.monotonic() < deadline and status is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-                    status = response.status
-            except OSError:
-                assert proc.poll() is None, proc.communicate()[1]
-                time.sleep(0.2)
-        assert status == 200
+        assert wait_for_health(proc, port) == 200
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=10)
-    assert CLI_BASE in err  # it announced the base URI recorded by build
+    assert CLI_BASE in err and f"http://127.0.0.1:{port}/" in err  # it said what it serves, as which base

@@ -66,7 +66,7 @@ def test_the_writers_own_handle_sees_whole_graphs(embedded: EmbeddedStore, graph
 
 def test_a_read_only_handle_sees_whole_graphs_and_then_the_new_data(tmp_path: Path, graph_base: str) -> None:
     writer = EmbeddedStore(tmp_path / "store")
-    reader = EmbeddedStore(tmp_path / "store", read_only=True, reload_interval=0.0)
+    reader = EmbeddedStore(tmp_path / "store", read_only=True, reload_interval=0.0, settle_seconds=0.0)
     try:
         graph = graph_base + "g"
         race(writer, reader, graph)
@@ -80,6 +80,43 @@ def test_a_read_only_handle_sees_whole_graphs_and_then_the_new_data(tmp_path: Pa
     finally:
         reader.close()
         writer.close()
+
+
+def test_a_reader_waits_for_the_store_to_settle(tmp_path: Path, graph_base: str) -> None:
+    """During a build the server keeps its snapshot (no reopening and log replay at every write); once the
+    files have been still for `settle_seconds`, it moves to the new data."""
+    writer = EmbeddedStore(tmp_path / "store")
+    graph = graph_base + "g"
+    writer.replace_graphs([(graph, version("a"))])
+    reader = EmbeddedStore(tmp_path / "store", read_only=True, reload_interval=0.0, settle_seconds=0.6)
+    try:
+        assert reader.graph_info(graph) is not None
+        writer.replace_graphs([(graph, version("b"))])
+        rows = reader.select(QUERY, {"g": URIRef(graph)})
+        assert check_whole([str(r["o"]) for r in rows]) == "a"  # still the snapshot it had
+        time.sleep(0.7)
+        rows = reader.select(QUERY, {"g": URIRef(graph)})
+        assert check_whole([str(r["o"]) for r in rows]) == "b"
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_closing_the_writer_leaves_no_log_to_replay(tmp_path: Path, graph_base: str) -> None:
+    """Closing flushes the memtables into table files: readers then open the store without replaying the log
+    (measured: 90 s to open a 10,000-question store left unflushed, 20 ms once flushed)."""
+    writer = EmbeddedStore(tmp_path / "store")
+    writer.replace_graphs([(graph_base + f"g{i}", version("b")) for i in range(200)])
+
+    def table_bytes() -> int:
+        return sum(p.stat().st_size for p in (tmp_path / "store").glob("*.sst"))
+
+    before = table_bytes()
+    writer.close()
+    assert table_bytes() > before + 100_000  # the 12,000 quads went from the log into table files
+    reader = EmbeddedStore(tmp_path / "store", read_only=True)
+    assert len(list(reader.named_graphs())) == 200
+    reader.close()
 
 
 def test_query_workers_see_whole_graphs(tmp_path: Path, graph_base: str) -> None:

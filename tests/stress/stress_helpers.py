@@ -182,9 +182,21 @@ def wal_bytes(store_dir: Path) -> int:
         return 0
 
 
+def dumps_dir(store_dir: Path) -> Path:
+    """Where publishing writes next to the store (senate_kg/publish.py): `DIR.dumps/`."""
+    return store_dir.with_name(store_dir.name + ".dumps")
+
+
+def scratch_entries(store_dir: Path) -> list[str]:
+    """Temporary files and folders publishing left in `DIR.dumps/` (dot names: `.dump-*`, `.*.partial`)."""
+    folder = dumps_dir(store_dir)
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) if folder.is_dir() else []
+
+
 @dataclass
 class Kill:
-    trigger: str  # "time": after a random delay; "write": a random delay after the store's first write
+    trigger: str  # "time": after a random delay; "write": a random delay after the store's first write;
+    # "publish": a random delay after publishing starts writing its dumps
     delay: float  # seconds from start (time) or from the first write (write)
     at: float = 0.0  # seconds from start when the SIGKILL was sent
     finished_first: bool = False  # the build ended before the kill came
@@ -197,6 +209,17 @@ def _session_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def _wait_for_publish(proc: subprocess.Popen, store_dir: Path, limit: float) -> bool:
+    """Poll (every 2 ms) until publishing has a new scratch folder in `DIR.dumps/`."""
+    before = set(scratch_entries(store_dir))
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and proc.poll() is None:
+        if set(scratch_entries(store_dir)) - before:
+            return True
+        time.sleep(0.002)
+    return False
 
 
 def _wait_for_write(proc: subprocess.Popen, store_dir: Path, limit: float) -> bool:
@@ -221,7 +244,8 @@ def kill_build(store_dir: Path, pages: Path, kill: Kill, limit: float = 900) -> 
     proc = subprocess.Popen(build_command(store_dir, pages), cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        if kill.trigger == "write" and not _wait_for_write(proc, store_dir, limit):
+        waits = {"write": _wait_for_write, "publish": _wait_for_publish}
+        if kill.trigger in waits and not waits[kill.trigger](proc, store_dir, limit):
             kill.finished_first = proc.poll() is not None
         deadline = time.monotonic() + kill.delay
         while time.monotonic() < deadline and proc.poll() is None:

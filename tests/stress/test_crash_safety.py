@@ -6,9 +6,10 @@ stress_helpers), with metadata that matches; the restarted build must finish wit
 
 Two phases on one store: version A built from nothing (kills land in parsing, mapping, loading or publishing),
 then version B (every title changed) over the complete A (each graph must be entirely A or entirely B).
-Kill points alternate between a random time and a random delay after the store's first write (the load is a
-small part of a build: random times alone would rarely land in it). Short form: 200 pages, one kill per phase
-(write-triggered in A, timed in B); SENATE_KG_STRESS=long: 2,000 pages, 8 kills per phase.
+Kill points take turns: a random delay after the store's first write (the load is a small part of a build:
+random times alone would rarely land in it), after publishing starts, or a random time. Short form: 200 pages,
+one kill per phase (during the first write in A, during publishing in B); SENATE_KG_STRESS=long: 2,000 pages,
+8 kills per phase.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from stress_helpers import (
     record,
     run_build,
     scaled,
+    scratch_entries,
     snapshot,
     version_counts,
 )
@@ -33,17 +35,21 @@ pytestmark = pytest.mark.slow
 KILLS_PER_PHASE = scaled(1, 8)
 
 
-def _write_kill(rng: random.Random) -> Kill:
-    """At once when the write-ahead log grows (inside the transaction's write, half the time) or up to 0.6 s
-    later (between transactions, or in publishing)."""
-    return Kill("write", 0.0 if rng.random() < 0.5 else rng.uniform(0.0, 0.6))
+def _kill(rng: random.Random, trigger: str, horizon: float) -> Kill:
+    """"write": at once when the write-ahead log grows (inside the transaction's write, half the time) or up to
+    0.6 s later (between transactions); "publish": up to 1 s after publishing starts writing dumps; "time":
+    anywhere up to `horizon` seconds."""
+    if trigger == "write":
+        return Kill("write", 0.0 if rng.random() < 0.5 else rng.uniform(0.0, 0.6))
+    if trigger == "publish":
+        return Kill("publish", rng.uniform(0.0, 1.0))
+    return Kill("time", rng.uniform(0.3, horizon))
 
 
-def _plan(rng: random.Random, count: int, horizon: float, *, first: str = "write") -> list[Kill]:
-    """Alternate write-triggered kills and timed kills (anywhere up to `horizon` seconds), starting with `first`."""
-    kinds = ("write", "time") if first == "write" else ("time", "write")
-    return [_write_kill(rng) if kinds[i % 2] == "write" else Kill("time", rng.uniform(0.3, horizon))
-            for i in range(count)]
+def _plan(rng: random.Random, count: int, horizon: float, *, start: int = 0) -> list[Kill]:
+    """Triggers in turn (write, publish, time), from `start`."""
+    cycle = ("write", "publish", "time")
+    return [_kill(rng, cycle[(start + i) % 3], horizon) for i in range(count)]
 
 
 def _kill_and_check(store: Path, pages: Path, kill: Kill, versions: dict[str, dict[str, str]], phase: str,
@@ -71,19 +77,28 @@ def _finish(store: Path, pages: Path, expected: dict[str, str], phase: str) -> f
     return seconds
 
 
+SCRATCH_BUG = ("known bug: a build killed while publishing leaves its scratch folder (DIR.dumps/.dump-*, up to "
+               "a whole uncompressed dump) behind for good: senate_kg/publish.py _remove_stale skips dot names")
+
+
 def test_killed_builds_leave_whole_graphs_and_the_rebuild_completes(versions, tmp_path):
     rng = random.Random(2024)
     store = tmp_path / "store"
     a, b = versions.graphs_a, versions.graphs_b
 
     # Phase A: from nothing. The first kill is write-triggered; its time tells how long a build runs.
-    first = _write_kill(rng)
+    first = _kill(rng, "write", 0)
     _kill_and_check(store, versions.pages_a, first, {"A": a}, "A", set())
-    for kill in _plan(rng, KILLS_PER_PHASE - 1, horizon=max(2.0, 2 * first.at), first="time"):
+    for kill in _plan(rng, KILLS_PER_PHASE - 1, horizon=max(2.0, 2 * first.at), start=1):
         _kill_and_check(store, versions.pages_a, kill, {"A": a}, "A", set())
     build_seconds = _finish(store, versions.pages_a, a, "A")
 
     # Phase B: every graph changes; none may be lost or mixed on the way.
-    for kill in _plan(rng, KILLS_PER_PHASE, horizon=max(2.0, build_seconds + 0.5), first="time"):
+    for kill in _plan(rng, KILLS_PER_PHASE, horizon=max(2.0, build_seconds + 0.5), start=1):
         _kill_and_check(store, versions.pages_b, kill, {"A": a, "B": b}, "A->B", set(a))
     _finish(store, versions.pages_b, b, "B")
+
+    leftovers = scratch_entries(store)
+    record("crash-leftovers", entries=len(leftovers))
+    if leftovers:
+        pytest.xfail(f"{SCRATCH_BUG}: {leftovers}")  # everything above is checked either way

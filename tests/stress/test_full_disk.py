@@ -91,10 +91,7 @@ def test_publishing_onto_a_full_disk_fails_cleanly_and_keeps_the_store(versions,
     assert snap.graphs == versions.graphs_a and not problems(snap, expected)
     assert_clean_failure(result, str(dumps), str(store))
 
-    subprocess.run(["mount", "-o", "remount,size=400m", str(dumps)], check=True)
-    assert run_build(store, versions.pages_a).returncode == 0  # room again: publishing completes
-
-    room = _used_bytes(dumps) + snap.dump_bytes + 40_000
+    room = _used_bytes(dumps) + snap.dump_bytes + 40_000  # the failed publishing left nothing behind to count
     subprocess.run(["mount", "-o", f"remount,size={room // 1024}k", str(dumps)], check=True)
     result = run_build(store, versions.pages_a)
     record("full-disk-publish", room="uncompressed dump only", status=result.returncode, message=_last_line(result))

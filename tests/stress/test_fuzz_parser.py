@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -47,10 +48,22 @@ def mutated_bytes(draw, huge: bool = False) -> bytes:
     return data
 
 
-def _check(data: bytes) -> str:
+TRIED: dict[str, Counter] = {}  # per test: inputs checked by outcome, reported once (bench/stress_report.py)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_inputs_tried():
+    yield
+    for name, outcomes in sorted(TRIED.items()):
+        record("fuzz-hypothesis", test=name, inputs=sum(outcomes.values()), outcomes=dict(outcomes))
+
+
+def _check(data: bytes, test: str) -> str:
     """bench/fuzz_parser.check_page, with the record also mapped to RDF; a violation fails with its message."""
     try:
-        return fuzz.check_page(data, map_records=True)
+        outcome = fuzz.check_page(data, map_records=True)
+        TRIED.setdefault(test, Counter())[outcome] += 1
+        return outcome
     except fuzz.ContractViolation as exc:
         pytest.fail(f"{exc} (input: {data[:300]!r}{'...' if len(data) > 300 else ''})")
 
@@ -59,14 +72,14 @@ def _check(data: bytes) -> str:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(mutated_bytes())
 def test_mutated_bytes_give_a_record_or_a_named_parse_error(data):
-    _check(data)
+    _check(data, "mutated pages")
 
 
 @settings(max_examples=scaled(12, 150), deadline=None, derandomize=not LONG,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(mutated_bytes(huge=True))
 def test_pages_with_a_huge_line_parse_in_linear_time(data):
-    _check(data)  # check_page bounds the time: 0.5 s + 2.5 s per MB
+    _check(data, "pages with a huge line")  # check_page bounds the time: 0.5 s + 2.5 s per MB
 
 
 def test_random_mutation_loop_finds_no_crash():
@@ -83,7 +96,7 @@ def test_random_mutation_loop_finds_no_crash():
 def test_every_truncation_of_the_complete_page(step):
     """A page may be cut anywhere (the excerpts are cut at 2,000 bytes), also inside a UTF-8 sequence."""
     raw = COMPLETE.encode("utf-8")
-    outcomes = {_check(raw[:end]) for end in range(0, len(raw) + 1, step)}
+    outcomes = {_check(raw[:end], "every truncation") for end in range(0, len(raw) + 1, step)}
     assert "record" in outcomes
 
 
