@@ -3,6 +3,7 @@
     python bench/stress_report.py                          # long forms (tens of minutes) + 120 s of atheris
     python bench/stress_report.py --short --atheris-seconds 20   # the CI forms, to check the report itself
     python bench/stress_report.py --out bench/out/stress.md
+    python bench/stress_report.py -k crash --atheris-seconds 0   # one part only
 
 What runs: `pytest tests/stress` with SENATE_KG_STRESS=long (parser fuzzing with hypothesis and a random loop,
 long lines, SIGKILLed builds of 2,000 synthetic pages, a full tmpfs), the tests writing their figures to a
@@ -32,11 +33,12 @@ _COVERAGE = re.compile(r"#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)")
 
 
 # ---------------------------------------------------------------- running
-def run_pytest(long: bool, stats: Path, junit: Path) -> tuple[int, float]:
+def run_pytest(long: bool, stats: Path, junit: Path, only: str | None = None) -> tuple[int, float]:
     env = {**os.environ, "SENATE_KG_STRESS": "long" if long else "short", "SENATE_KG_STRESS_STATS": str(stats)}
     started = time.perf_counter()
+    select = ["-k", only] if only else []
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/stress",
-                             f"--junitxml={junit}", "-rxs"], cwd=ROOT, env=env, check=False)
+                             f"--junitxml={junit}", "-rxs", *select], cwd=ROOT, env=env, check=False)
     return result.returncode, time.perf_counter() - started
 
 
@@ -151,12 +153,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--short", action="store_true", help="the short (CI) forms instead of the long ones")
     parser.add_argument("--atheris-seconds", type=int, default=120, help="atheris time budget (0: skip)")
     parser.add_argument("--skip-pytest", action="store_true")
+    parser.add_argument("-k", dest="only", metavar="EXPR", help="only the stress tests pytest -k EXPR selects")
     parser.add_argument("--crash-dir", type=Path, default=ROOT / "bench" / "out" / "fuzz-crashes")
     parser.add_argument("--out", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="senate-kg-stress-") as scratch:
         stats_file, junit = Path(scratch) / "stats.jsonl", Path(scratch) / "junit.xml"
-        status, seconds = (None, 0.0) if args.skip_pytest else run_pytest(not args.short, stats_file, junit)
+        status, seconds = (None, 0.0) if args.skip_pytest else run_pytest(not args.short, stats_file, junit, args.only)
         atheris = run_atheris(args.atheris_seconds, args.crash_dir) if args.atheris_seconds > 0 else None
         text = report(read_stats(stats_file), read_junit(junit), atheris, status, seconds, not args.short)
     print(text)

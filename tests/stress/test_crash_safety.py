@@ -4,8 +4,10 @@ After every kill the store must open (read-only, as the server opens it) and hol
 or one complete version of its graph (hash equal to the graph the pipeline maps for that version, see
 stress_helpers), with metadata that matches; the restarted build must finish with the complete store.
 
-Two phases on one store: version A built from nothing (kills land in parsing, mapping, loading or publishing),
-then version B (every title changed) over the complete A (each graph must be entirely A or entirely B).
+Two phases: version A built from nothing (kills land in parsing, mapping, loading or publishing), then version
+B (every title changed) over the complete A (each graph must be entirely A or entirely B). Within a phase every
+other kill starts again from the phase's starting state, the others hit a build restarted after a kill; each
+phase ends with a restarted build that must complete.
 Kill points take turns: a random delay after the store's first write (the load is a small part of a build:
 random times alone would rarely land in it), after publishing starts, or a random time. Short form: 200 pages,
 one kill per phase (during the first write in A, during publishing in B); SENATE_KG_STRESS=long: 2,000 pages,
@@ -15,6 +17,7 @@ one kill per phase (during the first write in A, during publishing in B); SENATE
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -33,14 +36,15 @@ from stress_helpers import (
 pytestmark = pytest.mark.slow
 
 KILLS_PER_PHASE = scaled(1, 8)
+WRITE_WINDOW = scaled(0.6, 15.0)  # seconds after the first write: 2,000 pages load in 4 transactions of 500
 
 
 def _kill(rng: random.Random, trigger: str, horizon: float) -> Kill:
     """"write": at once when the write-ahead log grows (inside the transaction's write, half the time) or up to
-    0.6 s later (between transactions); "publish": up to 1 s after publishing starts writing dumps; "time":
+    WRITE_WINDOW s later (between transactions); "publish": up to 1 s after publishing starts writing dumps; "time":
     anywhere up to `horizon` seconds."""
     if trigger == "write":
-        return Kill("write", 0.0 if rng.random() < 0.5 else rng.uniform(0.0, 0.6))
+        return Kill("write", 0.0 if rng.random() < 0.5 else rng.uniform(0.0, WRITE_WINDOW))
     if trigger == "publish":
         return Kill("publish", rng.uniform(0.0, 1.0))
     return Kill("time", rng.uniform(0.3, horizon))
@@ -81,21 +85,41 @@ SCRATCH_BUG = ("known bug: a build killed while publishing leaves its scratch fo
                "a whole uncompressed dump) behind for good: senate_kg/publish.py _remove_stale skips dot names")
 
 
+def _restore(saved: Path | None, run: Path) -> None:
+    """Put the phase's starting state back (None: nothing, a store built from scratch)."""
+    shutil.rmtree(run, ignore_errors=True)
+    if saved is None:
+        run.mkdir(parents=True)
+    else:
+        shutil.copytree(saved, run)
+
+
+def _phase(store: Path, saved: Path | None, pages: Path, kills: list[Kill], versions: dict[str, dict[str, str]],
+           name: str, required: set[str]) -> None:
+    """Every other kill starts again from the phase's starting state (so that kills explore different points of
+    the same change), the others restart from what the previous kill left (a crash during a restarted build)."""
+    for index, kill in enumerate(kills):
+        if index % 2 == 0:
+            _restore(saved, store.parent)
+        _kill_and_check(store, pages, kill, versions, name, required)
+
+
 def test_killed_builds_leave_whole_graphs_and_the_rebuild_completes(versions, tmp_path):
     rng = random.Random(2024)
-    store = tmp_path / "store"
+    store = tmp_path / "run" / "store"
     a, b = versions.graphs_a, versions.graphs_b
 
     # Phase A: from nothing. The first kill is write-triggered; its time tells how long a build runs.
     first = _kill(rng, "write", 0)
-    _kill_and_check(store, versions.pages_a, first, {"A": a}, "A", set())
-    for kill in _plan(rng, KILLS_PER_PHASE - 1, horizon=max(2.0, 2 * first.at), start=1):
-        _kill_and_check(store, versions.pages_a, kill, {"A": a}, "A", set())
+    _phase(store, None, versions.pages_a, [first], {"A": a}, "A", set())
+    rest = _plan(rng, KILLS_PER_PHASE - 1, horizon=max(2.0, 2 * first.at), start=1)
+    _phase(store, None, versions.pages_a, rest, {"A": a}, "A", set())
     build_seconds = _finish(store, versions.pages_a, a, "A")
+    shutil.copytree(store.parent, tmp_path / "complete-a")
 
     # Phase B: every graph changes; none may be lost or mixed on the way.
-    for kill in _plan(rng, KILLS_PER_PHASE, horizon=max(2.0, build_seconds + 0.5), start=1):
-        _kill_and_check(store, versions.pages_b, kill, {"A": a, "B": b}, "A->B", set(a))
+    plan = _plan(rng, KILLS_PER_PHASE, horizon=max(2.0, build_seconds + 0.5), start=1)
+    _phase(store, tmp_path / "complete-a", versions.pages_b, plan, {"A": a, "B": b}, "A->B", set(a))
     _finish(store, versions.pages_b, b, "B")
 
     leftovers = scratch_entries(store)
