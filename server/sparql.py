@@ -330,19 +330,6 @@ def examples() -> list[dict[str, str]]:
         return []
 
 
-DEFAULT_QUERY = """PREFIX eli: <http://data.europa.eu/eli/ontology#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-
-SELECT ?question ?identifier ?date ?title
-WHERE {
-  GRAPH ?question {
-    ?question a eli:Work ; dcterms:identifier ?identifier ; eli:date_document ?date ; dcterms:title ?title .
-    FILTER (LANG(?title) = "fr")
-  }
-}
-ORDER BY DESC(?date)
-LIMIT 20
-"""
 
 
 def _editor(operation: Operation | None, *, result=None, error: str | None = None) -> str:
@@ -350,7 +337,7 @@ def _editor(operation: Operation | None, *, result=None, error: str | None = Non
     known = examples()
     chosen = (operation.extras.get("example") if operation else None) or ""
     text = operation.query if operation and operation.query else next(
-        (e["sparql"] for e in known if e["name"] == chosen), DEFAULT_QUERY)
+        (e["sparql"] for e in known if e["name"] == chosen), None) or render_template("sparql-default.rq")
     table = None
     if result is not None and result.form == "bindings":
         payload = json.loads(result.body)

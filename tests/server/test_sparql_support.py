@@ -98,9 +98,13 @@ def load_remote(url: str) -> None:
 @contextmanager
 def serve(app) -> Iterator[str]:
     """The app over real HTTP on 127.0.0.1 (threaded werkzeug server); yields its base URL."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs) -> None:  # no access log lines in the test output
+            pass
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -66,6 +66,16 @@ def test_a_changed_graph_is_replaced_not_merged(store: Store, graph_base: str) -
     assert sorted(str(r["o"]) for r in rows) == ['w 0 é "q"', 'w 1 é "q"']
 
 
+def test_graphs_with_blank_nodes_are_replaced_too(store: Store, graph_base: str) -> None:
+    g = graph_base + "bnodes"
+    old = b'_:x <http://example.org/p> "old" .\n<http://example.org/a> <http://example.org/q> _:x .\n'
+    store.replace_graphs([(g, old)])
+    assert store.replace_graphs([(g, old)]) == 0
+    store.replace_graphs([(g, b'_:y <http://example.org/p> "new" .\n')])
+    rows = store.select("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": URIRef(g)})
+    assert [str(r["o"]) for r in rows] == ["new"]
+
+
 def test_the_metadata_graph_is_copied_verbatim_as_a_push_does(store: Store, graph_base: str, tmp_path) -> None:
     source = EmbeddedStore(tmp_path / "source")
     try:
