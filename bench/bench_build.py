@@ -21,6 +21,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -152,11 +153,57 @@ def validation_per_graph(pages: Path) -> tuple[float, float]:
     return one_by_one, batched
 
 
+def cpu_per_stage(pages: Path, scratch: Path) -> dict[str, float]:
+    """CPU seconds of each stage run serially in this process: figures that do not depend on what else the
+    machine runs (wall-clock does, a lot, on a shared 2-core machine)."""
+    from mapping.eurovoc import load_index
+    from mapping.iris import Iris
+    from mapping.rdf import question_triples, triples_ntriples
+    from mapping.validate import Validator
+    from senate_kg.pipeline import MAP_CHUNK, collect_pages, merge_all, parse_file
+    from senate_kg.publish import publish
+    from store import open_store
+
+    iris = Iris(BASE)
+    load_index()
+    validator = Validator(iris)
+    out: dict[str, float] = {}
+
+    def timed(stage: str, action):
+        started = time.process_time()
+        result = action()
+        out[stage] = time.process_time() - started
+        return result
+
+    files = collect_pages([pages])
+    records = timed("parse", lambda: [parse_file(str(p)).question for p in files])
+    questions, _ = timed("merge", lambda: merge_all(r for r in records if r is not None))
+    def map_all() -> tuple[list, list]:
+        triples = [question_triples(q, iris) for q in questions]
+        named = [(iris.question(q.identifier), triples_ntriples(t)) for q, t in zip(questions, triples, strict=True)]
+        return triples, named
+
+    triples, graphs = timed("map", map_all)
+    timed("validate", lambda: [validator.validate_many(triples[i:i + MAP_CHUNK])
+                               for i in range(0, len(triples), MAP_CHUNK)])
+    location = scratch / "cpu-store"
+    shutil.rmtree(location, ignore_errors=True)
+    store = open_store(location)
+    timed("load", lambda: [store.replace_graphs(graphs[i:i + MAP_CHUNK]) for i in range(0, len(graphs), MAP_CHUNK)])
+    timed("publish", lambda: publish(store, location, iris))
+    store.close()
+    for leftover in (location, location.with_name(location.name + ".dumps")):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in (location.with_name(location.name + ".search.sqlite"),):
+        leftover.unlink(missing_ok=True)
+    return out
+
+
 def rate(count: int, seconds: float | None) -> str:
     return f"{count / seconds:,.0f}" if seconds else "–"
 
 
-def table(runs: list[BuildRun], compare: dict[int, dict[str, float]]) -> str:
+def table(runs: list[BuildRun], compare: dict[int, dict[str, float]], cpu: dict[int, dict[str, float]]) -> str:
     lines = [
         "| pages | questions | exit | end to end (s) | CPU (s) | pages/s end to end | " +
         " | ".join(f"{s} pages/s" for s in STAGES) + " | parent peak RSS (MB) | worker peak RSS (MB) |",
@@ -183,6 +230,12 @@ def table(runs: list[BuildRun], compare: dict[int, dict[str, float]]) -> str:
             f"| {run.pages:,} | {c['quads']:,} | {load:.2f} | {c['rdflib_load']:.2f} | "
             f"{c['rdflib_load'] / max(load, 1e-9):.1f}x | {in_build * 1000:.2f} | {c['batched'] * 1000:.2f} | "
             f"{c['one_by_one'] * 1000:.2f} | {c['one_by_one'] / max(c['batched'], 1e-9):.1f}x |")
+    if cpu:
+        lines += ["", "| pages | " + " | ".join(f"{s} CPU s" for s in STAGES) + " | sum CPU s |",
+                  "|" + "---:|" * (len(STAGES) + 2)]
+        for count, stages in cpu.items():
+            lines.append(f"| {count:,} | " + " | ".join(f"{stages.get(s, 0):.1f}" for s in STAGES) +
+                         f" | {sum(stages.values()):.1f} |")
     return "\n".join(lines)
 
 
@@ -194,15 +247,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-compare", action="store_true", help="skip the rdflib / pyshacl comparisons")
     args = parser.parse_args(argv)
 
-    runs, compare = [], {}
+    runs, compare, cpu = [], {}, {}
     load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on the machine skews wall-clock
     for count in args.sizes:
         pages, store = args.out / f"pages-{count}", args.out / f"store-{count}"
         log(f"{count:,} pages: generating …")
         log(f"  generated in {generate(pages, count):.1f} s; building …")
-        for leftover in (store, store.with_name(store.name + ".dumps")):
-            if leftover.exists():
-                subprocess.run(["rm", "-rf", str(leftover)], check=True)
+        for leftover in (store, store.with_name(store.name + ".dumps")):  # a fresh store each run
+            shutil.rmtree(leftover, ignore_errors=True)
         run = run_build(pages, store, count, args.workers)
         log(f"  built in {run.wall:.1f} s (exit {run.status}): {run.summary.get('seconds')}")
         runs.append(run)
@@ -211,9 +263,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             seconds, quads = rdflib_load_seconds(store, args.out)
             one_by_one, batched = validation_per_graph(pages)
             compare[count] = {"rdflib_load": seconds, "quads": quads, "one_by_one": one_by_one, "batched": batched}
+            log("  CPU seconds per stage, serially …")
+            cpu[count] = cpu_per_stage(pages, args.out)
     print(f"{os.cpu_count()} cores; load average before the runs: {load_before}; after: "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
-    print(table(runs, compare))
+    print(table(runs, compare, cpu))
     return 0
 
 

@@ -169,6 +169,51 @@ def bench_named_queries(app, repeat: int) -> dict[str, tuple[float, int, int]]:
     return results
 
 
+def scaled_records(source: Path, factor: int):
+    """The records of an existing index, repeated `factor` times under new identifiers: a search index as
+    large as factor x the built store, without building that store (the search-latency question only)."""
+    import sqlite3
+
+    from store.search_index import SearchRecord
+
+    connection = sqlite3.connect(source)
+    connection.row_factory = sqlite3.Row
+    concepts: dict[int, list[tuple[str, str | None, str | None]]] = {}
+    for row in connection.execute("SELECT qc.question_id, c.iri, c.label_fr, c.label_nl FROM question_concept qc "
+                                  "JOIN concept c ON c.iri = qc.concept"):
+        concepts.setdefault(row[0], []).append((row[1], row[2], row[3]))
+    rows = connection.execute("SELECT q.*, f.question AS qtext, f.answer AS atext FROM question q "
+                              "JOIN question_fts f ON f.rowid = q.id").fetchall()
+    connection.close()
+    for copy in range(factor):
+        for row in rows:
+            identifier = f"{row['identifier']}-{copy}"
+            yield SearchRecord(
+                iri=f"{row['iri']}-{copy}", identifier=identifier, legislature=row["legislature"], date=row["date"],
+                title={k: row[f"title_{k}"] for k in ("fr", "nl") if row[f"title_{k}"]},
+                question_text={"fr": row["qtext"]} if row["qtext"] else {},
+                answer_text={"fr": row["atext"]} if row["atext"] else {}, author=row["author"],
+                author_name=row["author_name"], party=row["party"], party_label=row["party_label"],
+                office=row["office"], office_label={k: row[f"office_{k}"] for k in ("fr", "nl") if row[f"office_{k}"]},
+                status=row["status"], answer_date=row["answer_date"], concepts=tuple(concepts.get(row["id"], ())))
+
+
+def bench_scaled_search(store_dir: Path, factor: int, count: int) -> None:
+    from senate_kg.publish import search_index_for
+    from store.search_index import SearchIndex, build_index, parse_search_query
+
+    target = store_dir.parent / f"scaled-x{factor}.search.sqlite"
+    started = time.perf_counter()
+    indexed = build_index(target, scaled_records(search_index_for(store_dir), factor))
+    seconds = time.perf_counter() - started
+    index = SearchIndex(target)
+    requests = search_requests(index, count)
+    durations = timed([lambda r=r: index.search(parse_search_query(r)) for r in requests])
+    print(f"- search index of {indexed} questions (the built store's records x{factor}): built in {seconds:.1f} s, "
+          f"{target.stat().st_size >> 20} MB; search p50 {percentile(durations, 50):.1f} ms, "
+          f"p99 {percentile(durations, 99):.1f} ms ({count} requests)", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
@@ -177,6 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--query-timeout", type=float, default=60.0)
     parser.add_argument("--reuse", action="store_true", help="keep an existing store instead of rebuilding")
+    parser.add_argument("--search-scale", type=int, default=0,
+                        help="also time search on an index this many times the built one (e.g. 10: 100,000)")
+    parser.add_argument("--search-only", action="store_true", help="skip publishing and named queries")
     args = parser.parse_args(argv)
     from server import create_app
 
@@ -186,6 +234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             build_seconds = float("nan")
         else:
             store_dir, build_seconds = build(size, args.out)
+        if args.search_scale:
+            bench_scaled_search(store_dir, args.search_scale, args.searches)
+        if args.search_only:
+            continue
         publish = time_publish(store_dir)
         app = create_app({"STORE_PATH": str(store_dir), "BASE_URI": BASE, "QUERY_TIMEOUT": args.query_timeout,
                           "TESTING": True})

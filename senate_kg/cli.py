@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,9 +220,9 @@ def cmd_load(args: argparse.Namespace) -> int:
                 data = read_as_ntriples(args.files)
                 store.replace_graphs([(graph, data)])
                 triples = len({line for line in data.splitlines() if line.strip()})
-        except (ValueError, SyntaxError) as exc:
-            message = str(exc) if str(exc).startswith(str(args.files[0])) else f"{args.files[0]}: rdf: {exc}"
-            print(message if len(args.files) == 1 else str(exc), file=sys.stderr)
+        except (ValueError, SyntaxError) as exc:  # bad RDF: the graph stays as it was
+            named = any(str(exc).startswith(str(f)) for f in args.files)
+            print(str(exc) if named else f"{args.files[0]}: rdf: {exc}", file=sys.stderr)
             print("nothing loaded", file=sys.stderr)
             return 1
         run_publish(args, store, args.store, Iris(resolve_base(args.store, None)))
@@ -270,6 +271,15 @@ def server_config(args: argparse.Namespace) -> dict:
     return config
 
 
+def warn_if_unreachable(base: str, host: str, port: int) -> None:
+    """A local base URI on another port than the one served mints IRIs that will not dereference here."""
+    parsed = urllib.parse.urlsplit(base)
+    local = parsed.hostname in {"127.0.0.1", "localhost", host}
+    if local and (parsed.port or (443 if parsed.scheme == "https" else 80)) != port:
+        print(f"senate-kg serve: note: the IRIs are minted under {base}, but this server listens on port {port}; "
+              f"they dereference only through a proxy (or serve with --port {parsed.port or 80})", file=sys.stderr)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import waitress
 
@@ -280,6 +290,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = create_app(config)
     except (StoreError, OSError) as exc:
         raise CliError(f"cannot open the store: {exc}") from exc
+    warn_if_unreachable(config["BASE_URI"], args.host, args.port)
     note(args, f"senate-kg {__version__}: serving {config.get('REMOTE_ENDPOINT') or config['STORE_PATH']} "
                f"as {config['BASE_URI']} on http://{args.host}:{args.port}/ (Ctrl-C stops)")
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="senate-kg")

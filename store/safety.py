@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from rdflib import URIRef
 from rdflib.term import Node
@@ -22,6 +23,8 @@ from rdflib.term import Node
 from store import QueryRejected
 
 MAX_QUERY_CHARS = 200_000  # a longer "query" is a mistake or an attack; either way it is not run
+MAX_NESTING = 64  # ( { [ inside each other: Oxigraph's parser overflows its stack near 1,000 (issue 5)
+MAX_ELEMENTS = 1_500  # operators and pattern keywords: 4,000 chained BINDs or MINUSes overflow it too
 
 # One token of SPARQL that may hide keywords: long strings, short strings, IRIs, comments (in this order).
 _NOISE = re.compile(
@@ -46,6 +49,20 @@ _PROLOGUE_ITEM = re.compile(  # one declaration of the prologue, with the commen
 QUERY_FORMS = {"SELECT": "bindings", "ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
 UPDATE_WORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^<>\"{}|^`\\\x00-\x20]*$")
+# One lexical token of `scan`, in the lexer's order of preference (the tokens of _NOISE, then the rest).
+_TOKEN = re.compile(
+    r"""(?P<string>'''(?:[^'\\]|\\[\s\S]|'(?!''))*'''"""
+    r'''|"""(?:[^"\\]|\\[\s\S]|"(?!""))*"""'''
+    r"""|'(?:[^'\\\n\r]|\\.)*'"""
+    r'''|"(?:[^"\\\n\r]|\\.)*")'''
+    r"""|(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)"""
+    r"""|(?P<comment>\#[^\n\r]*)"""
+    r"""|(?P<escape>\\[\s\S])"""
+    r"""|(?P<values>(?<![\w?$:@])VALUES(?![\w:\-]))"""
+    r"""|(?P<bracket>[(){}\[\]])""", re.IGNORECASE)
+_LESS_THAN_REACH = re.compile(r"[()'#&,]")  # how a comparison `1<…` can reach a `>` (see `scan`)
+_ELEMENT = re.compile(r"(?<![\w?$:@])(?:UNION|MINUS|OPTIONAL|FILTER|BIND|GRAPH|EXISTS|SELECT|SERVICE|VALUES)"
+                      r"(?![\w:\-])|&&|\|\||[-!+*/=<>|^.;]", re.IGNORECASE)
 
 
 def blank_noise(sparql: str) -> str:
@@ -83,8 +100,85 @@ def is_update(sparql: str) -> bool:
 
 
 def uses_service(sparql: str) -> bool:
-    """True when SERVICE appears as a keyword, in the text as written or after decoding `\\u` escapes."""
-    return any(_SERVICE.search(blank_noise(text)) for text in (sparql, decode_codepoints(sparql)))
+    """True when SERVICE appears as a keyword, in the text as written or after decoding `\\u` escapes, or when
+    `scan` cannot tell whether it does."""
+    scans = [scan(text) for text in (sparql, decode_codepoints(sparql))]
+    return any(found.ambiguous_at is not None or _SERVICE.search(found.code) for found in scans)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A query as `scan` read it: its code (strings, IRIs, comments blanked), bracket depth and size."""
+
+    code: str
+    depth: int  # deepest nesting of ( { [
+    elements: int  # operators and pattern keywords: each one a level of the tree the parser builds
+    ambiguous_at: int | None  # offset of a `<` that may be an IRI or a less-than hiding code
+
+
+def scan(sparql: str) -> Scan:
+    """Read a query left to right as the SPARQL lexer does (issue 5: each rule below was a way past SERVICE
+    refusal, found by sending queries to Oxigraph):
+    - outside strings and IRIs a backslash escapes the next character: `ex:a\\#` and `ex:a\\'` are names, not
+      a comment or a string hiding what follows;
+    - `<` opens an IRI or is less-than. Inside an expression's parentheses right after an operand, a would-be IRI
+      holding one of `()'#&,` may be a comparison hiding code (`FILTER(1<2)SERVICE#>`, `FILTER(1<'a>') SERVICE…`,
+      `BIND(1<2&&…&&3>1 …)`); without them a comparison cannot reach a `>` (one relational operator per
+      expression). Such a `<` is not guessed at: `ambiguous_at` says where, and the user adds a space after it.
+      VALUES rows are data, never expressions."""
+    out: list[str] = []
+    stack: list[str] = []
+    position, depth, last, values_pending, ambiguous_at = 0, 0, "", False, None
+    for match in _TOKEN.finditer(sparql):
+        between = sparql[position:match.start()]
+        out.append(between)
+        last = between.rstrip()[-1:] or last
+        kind, token = match.lastgroup, match.group(0)
+        if kind == "iri":
+            suspicious = stack and stack[-1] == "(" and _is_operand_end(last) and _LESS_THAN_REACH.search(token)
+            if suspicious and ambiguous_at is None:
+                ambiguous_at = match.start()
+            out.append("<>")
+            last = ">"
+        elif kind == "string":
+            out.append('""')
+            last = '"'
+        elif kind == "comment":
+            out.append(" ")
+        else:
+            out.append(token)
+            last = "_" if kind == "escape" else token
+            if kind == "values":
+                values_pending = True
+            elif kind == "bracket":
+                values_pending = _track_bracket(stack, token, values_pending)
+                depth = max(depth, len(stack))
+        position = match.end()
+    out.append(sparql[position:])
+    code = "".join(out)
+    elements = len(_ELEMENT.findall(code.replace("<>", " ").replace("^^", " ")))
+    return Scan(code, depth, elements, ambiguous_at)
+
+
+def _track_bracket(stack: list[str], bracket: str, values_pending: bool) -> bool:
+    """Push or pop one bracket: `(` an expression (or collection, path), `D` a VALUES variable list or row, `V` a
+    VALUES block. Returns whether a VALUES keyword still waits for its block."""
+    if bracket not in "({[":
+        if stack:
+            stack.pop()
+        return values_pending
+    in_values = values_pending or (bool(stack) and stack[-1] == "V")
+    if bracket == "{":
+        stack.append("V" if values_pending else "{")
+        return False
+    stack.append("D" if bracket == "(" and in_values else bracket)
+    return values_pending
+
+
+def _is_operand_end(char: str) -> bool:
+    """What may end the left operand of `<`: a name, number, variable or escape, `)`, `]`, `}` (EXISTS {…}), a
+    string's quote, an IRI's `>`."""
+    return bool(char) and (char.isalnum() or char in "_)]}\"'>")
 
 
 def check_user_query(sparql: str, *, allow_service: bool = False) -> None:
@@ -97,7 +191,22 @@ def check_user_query(sparql: str, *, allow_service: bool = False) -> None:
         raise QueryRejected("the query contains a NUL character")
     if is_update(sparql):
         raise QueryRejected("SPARQL Update is not accepted: this endpoint is read-only")
-    if not allow_service and uses_service(sparql):
+    for text in dict.fromkeys((sparql, decode_codepoints(sparql))):
+        _check_scan(scan(text), allow_service)
+
+
+def _check_scan(found: Scan, allow_service: bool) -> None:
+    """Refuse what the scan shows: an ambiguous `<`, nesting or size that crashes the parser (Oxigraph overflows
+    its stack near 1,000 nested groups or 4,000 chained BINDs, and `oxigraph serve` dies with it), SERVICE."""
+    if found.ambiguous_at is not None:
+        raise QueryRejected(f"at character {found.ambiguous_at}: this `<` may be a less-than or an IRI; put a space "
+                            "after `<` when it compares")
+    if found.depth > MAX_NESTING:
+        raise QueryRejected(f"brackets are nested {found.depth} deep; the limit is {MAX_NESTING}")
+    if found.elements > MAX_ELEMENTS:
+        raise QueryRejected(f"the query has {found.elements:,} operators and pattern keywords; the limit is "
+                            f"{MAX_ELEMENTS:,}")
+    if not allow_service and _SERVICE.search(found.code):
         raise QueryRejected("SERVICE (federated query) is not allowed on this endpoint")
 
 

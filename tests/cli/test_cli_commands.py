@@ -92,8 +92,14 @@ def test_load_refuses_bad_input(cli, tmp_path):
     store_dir = tmp_path / "store"
     bad = tmp_path / "bad.ttl"
     bad.write_text("<http://example.org/a> <http://example.org/b> .\n", encoding="utf-8")
-    result = cli("load", "--quiet", "--store", store_dir, "--graph", "http://example.org/g", bad)
-    assert result.status == 1 and str(bad) in result.err and "nothing loaded" in result.err
+    good = tmp_path / "vocab.ttl"
+    good.write_text(VOCAB_TTL, encoding="utf-8")
+    graph = "http://example.org/g"
+    assert cli("load", "--quiet", "--store", store_dir, "--graph", graph, good).status == 0
+    for files in ([bad], [good, bad]):
+        result = cli("load", "--quiet", "--store", store_dir, "--graph", graph, *files)
+        assert result.status == 1 and str(bad) in result.err and "nothing loaded" in result.err
+    assert sum(q.endswith(f"<{graph}> .") for q in read_quads(cli, store_dir, tmp_path)) == 7  # kept as it was
     result = cli("load", "--store", store_dir, "--graph", META_GRAPH, bad)
     assert result.status == 2 and "metadata" in result.err
     result = cli("load", "--store", store_dir, "--graph", "not an iri", bad)
