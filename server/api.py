@@ -148,8 +148,8 @@ def named_query(name: str):
         response = problem(503, "query timeout", f"{query.name} ran longer than {seconds} s and was stopped: {exc}")
         response.headers["Retry-After"] = "30"
         return response
-    except QueryRejected as exc:  # a broken .rq file would be caught at start-up; this is the store refusing
-        return problem(500, "query rejected", f"{query.name}: {exc}")
+    except QueryRejected as exc:  # the .rq files are checked at start-up: the store refused a parameter's value
+        return problem(400, "bad parameter", f"{query.name}: the store refused a parameter value: {exc}")
     return _result_response(query, fmt, args, result, limit, offset)
 
 

@@ -29,6 +29,7 @@ from server import pages, queries_internal
 from server.backend import get_store
 from server.negotiation import HTML, JSONLD, NTRIPLES, RESOURCE_FORMATS, TURTLE, Format, choose, split_suffix
 from server.representations import Validators, conditional, finish, jsonld_object, rdf_response, serialise
+from store import QueryRejected
 
 bp = Blueprint("resources", __name__)
 
@@ -205,6 +206,8 @@ def resource(path: str) -> Response:
         return _serve(target)
     except NotFound as missing:
         return not_found(generic, missing.reason, None if target.negotiated else fmt)
+    except QueryRejected:  # the store refuses the IRI (`[`, U+FFFD, a lone `%`...): nothing can live there
+        return not_found(generic, "this path cannot be part of an IRI", None if target.negotiated else fmt)
 
 
 def _serve(t: Target) -> Response:

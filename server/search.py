@@ -85,7 +85,9 @@ def api_search():
         return response
     links = _page_links(args, result, "/api/search")
     q = result.query
-    response = jsonify({"q": q.text, "total": result.total, "limit": q.limit, "offset": q.offset,
+    response = jsonify({"q": q.text, "total": result.total, "total_exact": result.total_exact,
+                        "order": "relevance" if result.ranked and q.text else "newest", "limit": q.limit,
+                        "offset": q.offset,
                         "hits": [_hit_json(h) for h in result.hits], "next": links.get("next"),
                         "prev": links.get("prev"), "elapsed_ms": round(result.elapsed_ms, 2)})
     _link_header(response, links)

@@ -14,11 +14,13 @@ phrases, so `"` or `AND(` in a query cannot break or widen the search.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import os
 import re
 import sqlite3
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,12 +29,17 @@ SCHEMA_VERSION = "1"
 TOKENIZER = "unicode61 remove_diacritics 2"
 MAX_QUERY_TERMS = 12
 MAX_PAGE_SIZE = 100
-SNIPPET_OPEN, SNIPPET_CLOSE = "\x02", "\x03"  # markers FTS5 puts around hits; turned into <mark> after escaping
-FTS_WEIGHTS = (8.0, 4.0, 1.0, 1.0)  # bm25 weights of title, keywords, question, answer
+FTS_WEIGHTS = (8.0, 4.0, 1.0, 1.0, 0.0)  # bm25 weights of title, keywords, question, answer, facets
+TEXT_COLUMNS = "{title keywords question answer}"  # what a user's words are matched against
+# Ranking costs ~3 us per matching question (bm25 over 100,000 matches: 300 ms here). Above this many matches
+# the hits come newest first instead (rowids follow the publisher's date order, and FTS5 walks its index in rowid
+# order and stops at the page), and the total is reported as "at least RANK_LIMIT": p99 stays under 100 ms.
+RANK_LIMIT = 10_000
 
 _TERM = re.compile(r'(-?)"([^"]*)"|(-?)([^\s"]+)')
 _WORD_CHARS = re.compile(r"[^\w'’*-]+", re.UNICODE)
 _HAS_WORD = re.compile(r"\w", re.UNICODE)
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 _DDL = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,7 +50,8 @@ CREATE TABLE question(
 CREATE TABLE concept(iri TEXT PRIMARY KEY, label_fr TEXT, label_nl TEXT);
 CREATE TABLE question_concept(concept TEXT NOT NULL, question_id INTEGER NOT NULL,
   PRIMARY KEY(concept, question_id)) WITHOUT ROWID;
-CREATE VIRTUAL TABLE question_fts USING fts5(title, keywords, question, answer, tokenize='{TOKENIZER}');
+CREATE VIRTUAL TABLE question_fts USING fts5(title, keywords, question, answer, facets,
+  tokenize='{TOKENIZER}');
 """
 _INDEXES = """
 CREATE INDEX question_date ON question(date DESC, identifier);
@@ -131,12 +139,17 @@ class SearchResult:
     total: int
     hits: tuple[Hit, ...]
     elapsed_ms: float
+    total_exact: bool = True  # False: `total` is a lower bound (more than RANK_LIMIT matches)
+    ranked: bool = True  # False: too many matches to rank by relevance, newest first
 
 
 # ---------------------------------------------------------------- building
 def build_index(path: Path, records: Iterable[SearchRecord], *, meta: dict[str, str] | None = None) -> int:
     """Write a fresh index to a temporary file beside `path`, then move it over `path` in one `os.replace`:
-    a reader opens either the old index or the new one, never a half-written file. Returns questions indexed."""
+    a reader opens either the old index or the new one, never a half-written file. Returns questions indexed.
+
+    Rowids follow the order of `records`: give them oldest first (the publisher does) so that searches with
+    too many matches to rank come back newest first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, partial_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     os.close(handle)
@@ -187,9 +200,14 @@ def _insert(connection: sqlite3.Connection, rowid: int, record: SearchRecord,
          record.answer_date))
     keywords = [label for _, fr, nl in record.concepts for label in (fr, nl) if label]
     keywords += [x for x in (record.author_name, record.party_label, *record.office_label.values()) if x]
-    connection.execute("INSERT INTO question_fts(rowid, title, keywords, question, answer) VALUES (?, ?, ?, ?, ?)",
+    facets = [facet_token("legislature", str(record.legislature)) if record.legislature is not None else "",
+              *(facet_token(kind, value) for kind, value in (("author", record.author), ("party", record.party),
+                                                              ("office", record.office)) if value),
+              *(facet_token("concept", iri) for iri, _, _ in record.concepts)]
+    connection.execute("INSERT INTO question_fts(rowid, title, keywords, question, answer, facets) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
                        (rowid, _both(record.title), " · ".join(keywords), _both(record.question_text),
-                        _both(record.answer_text)))
+                        _both(record.answer_text), " ".join(facets)))
     for iri, fr, nl in record.concepts:
         connection.execute("INSERT OR IGNORE INTO question_concept VALUES (?, ?)", (iri, rowid))
         concepts.setdefault(iri, (fr, nl))
@@ -218,10 +236,62 @@ def fts_expression(text: str) -> str | None:
     return f"{expression} NOT {' NOT '.join(negative)}" if negative else expression
 
 
-def _snippet(raw: str | None) -> str:
-    if not raw:
+def facet_token(kind: str, value: str) -> str:
+    """A filter value as one word of the `facets` column: filters then join the text query inside FTS5, which
+    intersects its sorted lists far faster than SQLite checks each match against the question table."""
+    return "f" + hashlib.sha1(f"{kind}\x00{value}".encode()).hexdigest()[:20]
+
+
+def _facet_terms(query: SearchQuery) -> list[str]:
+    pairs = (("legislature", str(query.legislature) if query.legislature is not None else None),
+             ("author", query.author), ("party", query.party), ("office", query.office), ("concept", query.concept))
+    return [f'facets : "{facet_token(kind, value)}"' for kind, value in pairs if value is not None]
+
+
+def _fold(text: str) -> str:
+    """Case and accents folded as the index's tokenizer folds them (unicode61, remove_diacritics 2)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+def query_terms(text: str) -> list[tuple[str, bool]]:
+    """The words a query looks for (folded), each with whether it is a prefix: what a snippet highlights."""
+    terms = []
+    for match in _TERM.finditer(text):
+        if match.group(1) or match.group(3):
+            continue  # excluded words are not highlighted
+        raw = match.group(2) if match.group(2) is not None else match.group(4)
+        prefix = raw.endswith("*") and match.group(2) is None
+        terms += [(_fold(word), prefix) for word in _WORD.findall(raw.replace("*", " "))]
+    return terms
+
+
+def make_snippet(texts: Sequence[str | None], terms: Sequence[tuple[str, bool]], width: int = 28) -> str:
+    """An HTML passage of the text with the most query words, the words in <mark>, the rest escaped.
+
+    Made here rather than by FTS5's snippet(): that needs a MATCH per row (a prefix term costs ~50 ms per row
+    on 100,000 questions) and could pick the hidden facets column."""
+    best: tuple[int, str, list[re.Match[str]], list[int]] | None = None
+    for text in texts:
+        if not text:
+            continue
+        words = list(_WORD.finditer(text))
+        hits = [i for i, w in enumerate(words)
+                if any(_fold(w.group()) == t or (prefix and _fold(w.group()).startswith(t)) for t, prefix in terms)]
+        if best is None or len(hits) > best[0]:
+            best = (len(hits), text, words, hits)
+    if best is None or not best[2]:
         return ""
-    return html.escape(raw).replace(SNIPPET_OPEN, "<mark>").replace(SNIPPET_CLOSE, "</mark>")
+    _, text, words, hits = best
+    first = max(0, (hits[0] if hits else 0) - 6)
+    last = min(len(words), first + width) - 1
+    start, end = words[first].start(), words[last].end()
+    out, cursor = ["…" if first else ""], start
+    for index in (i for i in hits if first <= i <= last):
+        word = words[index]
+        out += [html.escape(text[cursor:word.start()]), "<mark>", html.escape(word.group()), "</mark>"]
+        cursor = word.end()
+    out += [html.escape(text[cursor:end]), "…" if last < len(words) - 1 else ""]
+    return " ".join("".join(out).split())
 
 
 # ---------------------------------------------------------------- searching
@@ -256,16 +326,18 @@ class SearchIndex:
         started = time.perf_counter()
         where, params = self._filters(query)
         expression = fts_expression(query.text)
+        ranked = True
         with self._closing() as connection:
             try:
                 if expression is not None:
-                    total, rows = self._text_search(connection, expression, where, params, query)
+                    total, rows, ranked = self._text_search(connection, expression, query)
                 else:
                     total, rows = self._listing(connection, where, params, query)
             except sqlite3.OperationalError as exc:  # a term FTS5 still refuses: report, never 500
                 raise SearchError("q", f"cannot search for {query.text!r}: {exc}") from exc
         hits = tuple(self._hit(row) for row in rows)
-        return SearchResult(query, total, hits, (time.perf_counter() - started) * 1000)
+        return SearchResult(query, min(total, RANK_LIMIT) if not ranked else total, hits,
+                            (time.perf_counter() - started) * 1000, total_exact=ranked, ranked=ranked)
 
     @staticmethod
     def _filters(query: SearchQuery) -> tuple[list[str], list[object]]:
@@ -285,17 +357,32 @@ class SearchIndex:
         return where, params
 
     @staticmethod
-    def _text_search(connection: sqlite3.Connection, expression: str, where: list[str], params: list[object],
-                     query: SearchQuery) -> tuple[int, list[sqlite3.Row]]:
-        conditions = " AND ".join(["question_fts MATCH ?", *where])
+    def _text_search(connection: sqlite3.Connection, expression: str, query: SearchQuery
+                     ) -> tuple[int, list[sqlite3.Row], bool]:
+        """Filters as FTS terms; count up to RANK_LIMIT + 1 matches (bounded work), then rank them by bm25 or,
+        past the limit, take the newest; snippets for the page's rows only, from the words alone."""
+        text = f"{TEXT_COLUMNS} : ({expression})"
+        match = " AND ".join([text, *_facet_terms(query)])
+        dates: list[str] = []
+        params: list[object] = [match]
+        for clause, value in (("q.date >= ?", query.date_from), ("q.date <= ?", query.date_to)):
+            if value is not None:
+                dates.append(clause)
+                params.append(value.isoformat())
+        conditions = " AND ".join(["question_fts MATCH ?", *dates])
         base = f"FROM question_fts JOIN question q ON q.id = question_fts.rowid WHERE {conditions}"
-        total = connection.execute(f"SELECT count(*) {base}", [expression, *params]).fetchone()[0]
+        total = connection.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {RANK_LIMIT + 1})",
+                                   params).fetchone()[0]
+        ranked = total <= RANK_LIMIT
         weights = ", ".join(str(w) for w in FTS_WEIGHTS)
-        rows = connection.execute(
-            f"SELECT q.*, snippet(question_fts, -1, ?, ?, '…', 16) AS snippet, bm25(question_fts, {weights}) AS score "
-            f"{base} ORDER BY score, q.date DESC, q.identifier LIMIT ? OFFSET ?",
-            [SNIPPET_OPEN, SNIPPET_CLOSE, expression, *params, query.limit, query.offset]).fetchall()
-        return total, rows
+        order = "score, q.date DESC, q.identifier" if ranked else "question_fts.rowid DESC"
+        rows = connection.execute(f"SELECT q.*, bm25(question_fts, {weights}) AS score {base} ORDER BY {order} "
+                                  "LIMIT ? OFFSET ?", [*params, query.limit, query.offset]).fetchall()
+        texts = {row[0]: row[1:] for row in connection.execute(
+            f"SELECT rowid, title, question, answer FROM question_fts WHERE rowid IN ({', '.join('?' * len(rows))})",
+            [row["id"] for row in rows])} if rows else {}
+        terms = query_terms(query.text)
+        return total, [dict(row) | {"snippet": make_snippet(texts.get(row["id"], ()), terms)} for row in rows], ranked
 
     @staticmethod
     def _listing(connection: sqlite3.Connection, where: list[str], params: list[object],
@@ -308,10 +395,10 @@ class SearchIndex:
         return total, rows
 
     @staticmethod
-    def _hit(row: sqlite3.Row) -> Hit:
+    def _hit(row) -> Hit:
         return Hit(row["iri"], row["identifier"], row["legislature"], row["date"], row["title_fr"], row["title_nl"],
                    row["author"], row["author_name"], row["party"], row["party_label"], row["office"],
-                   row["office_fr"], row["office_nl"], row["status"], row["answer_date"], _snippet(row["snippet"]),
+                   row["office_fr"], row["office_nl"], row["status"], row["answer_date"], row["snippet"] or "",
                    row["score"])
 
     def facets(self) -> dict[str, list[tuple[str, str, int]]]:
