@@ -39,6 +39,7 @@ MAX_OFFSET = 1_000_000
 NUMERIC = {"integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger",
            "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong"}
 XSD = "http://www.w3.org/2001/XMLSchema#"
+INTEGER_BOUND = 10**12 - 1  # named_queries accepts integers of at most 12 digits: the schema says so
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
@@ -205,7 +206,8 @@ def listing():
 
 def _schema(param_type: str, choices: tuple[str, ...]) -> dict[str, Any]:
     return {"iri": {"type": "string", "format": "uri"}, "string": {"type": "string"},
-            "integer": {"type": "integer"}, "decimal": {"type": "number"},
+            "integer": {"type": "integer", "minimum": -INTEGER_BOUND, "maximum": INTEGER_BOUND},
+            "decimal": {"type": "number"},
             "date": {"type": "string", "format": "date"}, "boolean": {"type": "boolean"},
             "enum": {"type": "string", "enum": list(choices)}}[param_type]
 
@@ -260,9 +262,11 @@ def _search_operation() -> dict[str, Any]:
               ("concept", "iri", text.format(what="EuroVoc or local concept"))]
     parameters = [{"name": n, "in": "query", "required": False, "description": d, "schema": _schema(t, ())}
                   for n, t, d in params]
+    parameters[1]["schema"] = {"type": "integer", "minimum": 0}  # legislature: a whole number (search_index)
     parameters += [{"name": "limit", "in": "query", "required": False, "schema":
                     {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-                   {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}}]
+                   {"name": "offset", "in": "query", "required": False,
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000}}]
     return {"get": {"operationId": "search", "summary": "Full-text search over the questions", "tags": ["search"],
                     "parameters": parameters,
                     "responses": {"200": {"description": "Matching questions, best first (newest first without q).",

@@ -14,6 +14,7 @@ phrases, so `"` or `AND(` in a query cannot break or widen the search.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import os
@@ -27,6 +28,8 @@ from pathlib import Path
 
 SCHEMA_VERSION = "1"
 TOKENIZER = "unicode61 remove_diacritics 2"
+# prefix='3 4 5': `soci*`-style queries read one prepared list instead of merging every word that starts so
+# (a 4-letter prefix over 100,000 questions: ~140 ms to count without it)
 MAX_QUERY_TERMS = 12
 MAX_PAGE_SIZE = 100
 FTS_WEIGHTS = (8.0, 4.0, 1.0, 1.0, 0.0)  # bm25 weights of title, keywords, question, answer, facets
@@ -35,6 +38,7 @@ TEXT_COLUMNS = "{title keywords question answer}"  # what a user's words are mat
 # the hits come newest first instead (rowids follow the publisher's date order, and FTS5 walks its index in rowid
 # order and stops at the page), and the total is reported as "at least RANK_LIMIT": p99 stays under 100 ms.
 RANK_LIMIT = 10_000
+SNIPPET_SCAN = 4000  # characters of each text searched for a passage to show
 
 _TERM = re.compile(r'(-?)"([^"]*)"|(-?)([^\s"]+)')
 _WORD_CHARS = re.compile(r"[^\w'’*-]+", re.UNICODE)
@@ -51,7 +55,7 @@ CREATE TABLE concept(iri TEXT PRIMARY KEY, label_fr TEXT, label_nl TEXT);
 CREATE TABLE question_concept(concept TEXT NOT NULL, question_id INTEGER NOT NULL,
   PRIMARY KEY(concept, question_id)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE question_fts USING fts5(title, keywords, question, answer, facets,
-  tokenize='{TOKENIZER}');
+  tokenize='{TOKENIZER}', prefix='3 4 5');
 """
 _INDEXES = """
 CREATE INDEX question_date ON question(date DESC, identifier);
@@ -248,6 +252,7 @@ def _facet_terms(query: SearchQuery) -> list[str]:
     return [f'facets : "{facet_token(kind, value)}"' for kind, value in pairs if value is not None]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _fold(text: str) -> str:
     """Case and accents folded as the index's tokenizer folds them (unicode61, remove_diacritics 2)."""
     return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
@@ -274,9 +279,9 @@ def make_snippet(texts: Sequence[str | None], terms: Sequence[tuple[str, bool]],
     for text in texts:
         if not text:
             continue
-        words = list(_WORD.finditer(text))
-        hits = [i for i, w in enumerate(words)
-                if any(_fold(w.group()) == t or (prefix and _fold(w.group()).startswith(t)) for t, prefix in terms)]
+        words = list(_WORD.finditer(text[:SNIPPET_SCAN]))
+        folded = [_fold(w.group()) for w in words]
+        hits = [i for i, f in enumerate(folded) if any(f == t or (prefix and f.startswith(t)) for t, prefix in terms)]
         if best is None or len(hits) > best[0]:
             best = (len(hits), text, words, hits)
     if best is None or not best[2]:
@@ -371,13 +376,17 @@ class SearchIndex:
                 params.append(value.isoformat())
         conditions = " AND ".join(["question_fts MATCH ?", *dates])
         base = f"FROM question_fts JOIN question q ON q.id = question_fts.rowid WHERE {conditions}"
-        total = connection.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {RANK_LIMIT + 1})",
+        # counting inside FTS5 alone is 6-15x faster than through the join: join only for a date range
+        counted = base if dates else "FROM question_fts WHERE question_fts MATCH ?"
+        total = connection.execute(f"SELECT count(*) FROM (SELECT 1 {counted} LIMIT {RANK_LIMIT + 1})",
                                    params).fetchone()[0]
         ranked = total <= RANK_LIMIT
         weights = ", ".join(str(w) for w in FTS_WEIGHTS)
-        order = "score, q.date DESC, q.identifier" if ranked else "question_fts.rowid DESC"
-        rows = connection.execute(f"SELECT q.*, bm25(question_fts, {weights}) AS score {base} ORDER BY {order} "
-                                  "LIMIT ? OFFSET ?", [*params, query.limit, query.offset]).fetchall()
+        # bm25 in the select list is computed for every match before the ORDER BY: only when ranking
+        score, order = (f"bm25(question_fts, {weights})", "score, q.date DESC, q.identifier") if ranked \
+            else ("NULL", "question_fts.rowid DESC")
+        rows = connection.execute(f"SELECT q.*, {score} AS score {base} ORDER BY {order} LIMIT ? OFFSET ?",
+                                  [*params, query.limit, query.offset]).fetchall()
         texts = {row[0]: row[1:] for row in connection.execute(
             f"SELECT rowid, title, question, answer FROM question_fts WHERE rowid IN ({', '.join('?' * len(rows))})",
             [row["id"] for row in rows])} if rows else {}

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import sys
 
 import pytest
-from cli_helpers import ROOT, SAMPLES, Run
-
-# pytest puts tests/ on sys.path (rootdir conftest, no __init__.py), where tests/server/ and tests/mapping/ look
-# like namespace packages that shadow the editable install's `server` (its __init__ is never run). With the
-# project root on the path too, the real packages win: a regular package beats a namespace portion.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from cli_helpers import SAMPLES, Run
 
 from senate_kg.cli import main
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from hostile_helpers import (
@@ -20,6 +21,7 @@ from hostile_helpers import (
     assert_no_leak,
     raw_request,
     request,
+    scaled,
     sparql_form,
     sparql_get,
     sparql_post,
@@ -292,3 +294,25 @@ def test_raw_bytes_in_the_request_line_get_400(server: Process) -> None:
     reply = raw_request(server.url, b"GET /sparql?query=ASK%7B%7D\xff\xfe HTTP/1.1\r\nHost: x\r\n"
                                     b"Connection: close\r\n\r\n")
     assert reply.status == 400, (reply.status, reply.body[:300])
+
+
+@pytest.mark.slow
+def test_a_storm_of_endless_queries_leaves_pages_served(server: Process) -> None:
+    """More endless queries at once than there are query workers: each ends in 503 within the limit (stopped,
+    or refused while every worker is busy), question pages keep being served meanwhile, and afterwards every
+    worker answers again."""
+    storm = scaled(4, 16)
+    with ThreadPoolExecutor(storm + 1) as pool:
+        endless = [pool.submit(sparql_post, server.url, ENDLESS, timeout=90) for _ in range(storm)]
+        time.sleep(0.5)
+        pages = [request(server.url, path=QUESTION + suffix) for suffix in (".ttl", ".jsonld", ".html", ".nt")]
+        replies = [future.result() for future in endless]
+    assert [p.status for p in pages] == [200] * len(pages)
+    for reply in replies:
+        assert reply.status == 503, reply.text[:200]
+        assert reply.seconds <= 2 * QUERY_TIMEOUT + 8, reply.seconds
+        assert_no_leak(reply)
+    deadline = time.monotonic() + 30
+    while sparql_get(server.url, "ASK { ?s ?p ?o }").status != 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [sparql_get(server.url, "ASK { ?s ?p ?o }").status for _ in range(4)] == [200] * 4

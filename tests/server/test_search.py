@@ -124,7 +124,7 @@ def test_user_text_becomes_quoted_phrases(text, expression):
     assert fts_expression(text) == expression
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.text(max_size=40))
 def test_any_text_searches_or_is_refused_cleanly(sample_store_dir, text):
     index = SearchIndex(sample_store_dir.with_name(sample_store_dir.name + ".search.sqlite"))

@@ -36,7 +36,7 @@ from stress_helpers import (
 pytestmark = pytest.mark.slow
 
 KILLS_PER_PHASE = scaled(1, 8)
-WRITE_WINDOW = scaled(0.6, 15.0)  # seconds after the first write: 2,000 pages load in 4 transactions of 500
+WRITE_WINDOW = scaled(0.6, 8.0)  # seconds after the first write: 2,000 pages load in 4 transactions of 500
 
 
 def _kill(rng: random.Random, trigger: str, horizon: float) -> Kill:
