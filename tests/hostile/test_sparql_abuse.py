@@ -6,9 +6,11 @@ quickly, broken encodings answered with 400.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -316,3 +318,58 @@ def test_a_storm_of_endless_queries_leaves_pages_served(server: Process) -> None
     while sparql_get(server.url, "ASK { ?s ?p ?o }").status != 200 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert [sparql_get(server.url, "ASK { ?s ?p ?o }").status for _ in range(4)] == [200] * 4
+
+
+# A small grammar of what confuses a lexer around a SERVICE clause: a glued less-than, quotes, comment and
+# escape characters, IRIs holding `#`. Every combination is tried (it takes about a second).
+BEFORE = ["", "?s ?p ?o .", "FILTER(1<2)", "FILTER(1<'a>')", 'BIND(1<2#>  """\nAS ?x)', "BIND(ex:a\\# AS ?x)",
+          "BIND(ex:a\\' AS ?x)", "FILTER(?o<2&&3>1)", "BIND('x>' AS ?y)", "# c <\n", "<http://x/#a> ?p ?o .",
+          "FILTER(1<ex:b\\))", "VALUES ?v { 1 }", "FILTER(1<(2))", "BIND(<http://x/a'b> AS ?i)"]
+GLUE = [" ", "", "\n"]
+BETWEEN = [" ", "", "#>\n", "\n", " SILENT "]
+AFTER = ["", "FILTER('b' != 'c')", '# """\n', "FILTER(1>0)", "'", "?s ?p ?o ."]
+
+
+def _combinations(port: int) -> Iterator[str]:
+    for before, glue, between, after in itertools.product(BEFORE, GLUE, BETWEEN, AFTER):
+        service = f"SERVICE{between}<http://127.0.0.1:{port}/s>{{ ?s ?p ?o }}"
+        yield "PREFIX ex: <http://x/> SELECT * WHERE { " + glue.join([before, service, after]) + " }"
+
+
+def _calls_out(text: str) -> bool:
+    """Oxigraph, run unchecked on an empty store, tries to connect (the port is closed: "Connection refused")."""
+    import pyoxigraph
+
+    try:
+        result = pyoxigraph.Store().query(text)
+        if not isinstance(result, pyoxigraph.QueryBoolean):
+            list(result)
+    except SyntaxError:
+        return False
+    except OSError:
+        return True
+    return False
+
+
+def test_no_query_the_check_lets_through_calls_out() -> None:
+    """Differential, over every combination above: no query that store/safety.py accepts makes Oxigraph call
+    SERVICE, while many of them (the control) do call out when run unchecked."""
+    import socket
+
+    from store import QueryRejected
+    from store.safety import check_user_query
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # reserved, never listening
+        calling, let_through = 0, []
+        for text in _combinations(closed.getsockname()[1]):
+            if not _calls_out(text):
+                continue
+            calling += 1
+            try:
+                check_user_query(text)
+                let_through.append(text)
+            except QueryRejected:
+                pass
+    assert calling > 100, "the grammar no longer produces SERVICE calls: the test would prove nothing"
+    assert let_through == [], f"{len(let_through)} accepted queries call out, e.g. {let_through[:3]}"
