@@ -140,16 +140,27 @@ def test_unknown_methods_get_405_with_allow(embedded_server: Process, method: st
         assert "GET" in allowed and method not in allowed, f"{method} {path}: Allow {allowed}"
 
 
-def test_no_route_writes(sample_store_dir) -> None:
+def test_no_route_writes() -> None:
     """No write endpoint exists: only the read-only /sparql takes another method than GET/HEAD/OPTIONS. Whoever
-    adds one (an ingest endpoint) must require a token compared with hmac.compare_digest, and update this test."""
-    from hostile_helpers import TEST_BASE
+    adds one (an ingest endpoint) must require a token compared with hmac.compare_digest, and update this test.
+    Every route lives in a blueprint (create_app registers nothing else, checked below), so the blueprints are
+    registered on a bare app: create_app would parse every named query first (seconds)."""
+    import re
 
-    from server import create_app
+    from flask import Flask
+    from hostile_helpers import ROOT
 
-    app = create_app({"TESTING": True, "BASE_URI": TEST_BASE, "STORE_PATH": str(sample_store_dir)})
+    from server import api, catalog, health, pages, resources, search, sparql
+
+    app = Flask("routes-only")
+    for module in (health, sparql, catalog, api, search, pages, resources):
+        app.register_blueprint(module.bp)
     writable = sorted(rule.rule for rule in app.url_map.iter_rules() if set(rule.methods or ()) - set(READ_ONLY))
     assert writable == ["/sparql", "/sparql/"], f"routes taking writes: {writable}; protect them with a token"
+    for path in (ROOT / "server").glob("*.py"):
+        assert not re.search(r"\bapp\.(add_url_rule|route|get|post|put|delete|patch)\(", path.read_text()), path
+        blueprint = re.search(r"^bp = Blueprint\(", path.read_text(), re.MULTILINE)
+        assert not blueprint or path.stem in {"health", "sparql", "catalog", "api", "search", "pages", "resources"}
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])

@@ -1,7 +1,8 @@
-"""The remote store going away mid-request, stalling, and coming back (issue 5). Our own `oxigraph serve` holds the
-sample (pushed by `senate-kg push`); `senate-kg serve --remote` serves it. While the store is down or frozen every
-request is answered within the time limit, with 503 and Retry-After where it needs the store, never 500; once it
-is back on the same port and location, normal service resumes with every waitress thread free.
+"""The remote store going away mid-request, stalling, and coming back (issue 5). The session's own `oxigraph serve`
+holds the sample (pushed by `senate-kg push`); `senate-kg serve --remote` serves it (conftest.py). While the store
+is down or frozen every request is answered within the time limit, with 503 and Retry-After where it needs the
+store, never 500; once it is back on the same port and location, normal service resumes with every waitress
+thread free.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from hostile_helpers import (
     oxigraph_binary,
     oxigraph_serve,
     request,
-    senate_kg_serve,
     sparql_get,
     sparql_post,
     stop,
@@ -32,7 +32,7 @@ from hostile_helpers import (
 )
 
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-THREADS = 4  # waitress threads of the app under test: a burst of more requests than this must all be answered
+THREADS = 8  # waitress threads of conftest.remote_server (the default): a burst of 4x that must all be answered
 # Paths and the statuses allowed while the store is away: 200 only for what never needs it.
 NEEDS_STORE = ["/eli/dl/doc/WQ-5-8900.ttl", "/eli/dl/doc/WQ-5-8900.html", "/eli/dl/doc/WQ-5-8900",
                "/person/martine-taelman.jsonld", "/health",
@@ -43,29 +43,22 @@ MAY_BE_CACHED = ["/", "/catalog", "/.well-known/void"]  # figures kept in memory
 
 @dataclass
 class Outage:
-    oxigraph: Process
-    app: Process
+    oxigraph: Process  # the session's own `oxigraph serve` (conftest.own_oxigraph): restarted in place
+    app: Process  # `senate-kg serve --remote` on it (conftest.remote_server)
     location: Path
 
 
-@pytest.fixture(scope="module")
-def outage(tmp_path_factory, sample_store_dir: Path) -> Iterator[Outage]:
-    from senate_kg.cli import main
-
-    root = tmp_path_factory.mktemp("outage")
-    location = root / "oxigraph"
-    oxigraph = oxigraph_serve(oxigraph_binary(), location, root / "oxigraph.log", timeout_s=5)
-    assert main(["push", "--quiet", "--store", str(sample_store_dir), "--endpoint", oxigraph.url + "/query"]) == 0
-    app = senate_kg_serve(sample_store_dir, root / "serve.log", remote=oxigraph.url + "/query",
-                          timeout=QUERY_TIMEOUT, threads=THREADS)
-    state = Outage(oxigraph, app, location)
+@pytest.fixture
+def outage(own_oxigraph: Process, remote_server: Process, hostile_dir: Path) -> Iterator[Outage]:
+    """The session's remote store and app; whatever a test did, the store runs again afterwards."""
+    state = Outage(own_oxigraph, remote_server, hostile_dir / "oxigraph")
+    _ensure_up(state)
     yield state
-    stop(state.app.popen)
-    stop(state.oxigraph.popen)
+    _ensure_up(state)
 
 
 def _ensure_up(state: Outage) -> None:
-    """Each test starts with the store running (a failed test may have left it killed or frozen)."""
+    """The store running (a failed test may have left it killed or frozen)."""
     if state.oxigraph.alive():
         os.kill(state.oxigraph.popen.pid, signal.SIGCONT)
     else:
@@ -73,10 +66,11 @@ def _ensure_up(state: Outage) -> None:
 
 
 def _restart(state: Outage) -> None:
-    """The store back on the same port and location."""
+    """The store back on the same port and location (the fixture's Process updated in place)."""
     stop(state.oxigraph.popen)
-    state.oxigraph = oxigraph_serve(oxigraph_binary(), state.location, state.oxigraph.log, port=state.oxigraph.port,
-                                    timeout_s=5)
+    fresh = oxigraph_serve(oxigraph_binary(), state.location, state.oxigraph.log, port=state.oxigraph.port,
+                           timeout_s=5)
+    state.oxigraph.popen = fresh.popen
 
 
 def _all_paths(url: str) -> dict[str, Reply]:
@@ -109,7 +103,6 @@ def _assert_normal_service(state: Outage) -> None:
 
 
 def test_the_store_killed_mid_request_then_restarted(outage: Outage) -> None:
-    _ensure_up(outage)
     _assert_normal_service(outage)
     result: dict[str, Reply] = {}
     in_flight = threading.Thread(target=lambda: result.update(r=sparql_post(outage.app.url, ENDLESS, timeout=60)))
@@ -128,7 +121,6 @@ def test_the_store_killed_mid_request_then_restarted(outage: Outage) -> None:
 def test_a_frozen_store_times_out_instead_of_hanging(outage: Outage) -> None:
     """SIGSTOP: connections are accepted by the kernel and never answered. Nothing may wait past the limit, and
     the app's threads must not all be stuck behind the frozen store."""
-    _ensure_up(outage)
     _assert_normal_service(outage)
     os.kill(outage.oxigraph.popen.pid, signal.SIGSTOP)
     try:

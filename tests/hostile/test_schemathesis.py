@@ -45,6 +45,7 @@ def _empty_means_omitted(case, response) -> bool:
     return response.status_code == 200 and any(value in ("", None, {}, []) for value in (case.query or {}).values())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
 @pytest.mark.parametrize("path", OPERATIONS)
 def test_every_operation(api_schema, embedded_server: Process, path: str, mode: GenerationMode) -> None:
