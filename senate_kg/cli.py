@@ -62,21 +62,15 @@ def open_embedded(store_dir: Path, *, read_only: bool = False, must_exist: bool 
 
 def run_publish(args: argparse.Namespace, store: Store, store_dir: Path, iris: Iris) -> float | None:
     """Dumps and search index next to the store (senate_kg.publish), so they never fall out of step with it.
-    Returns the seconds it took, or None when publishing is not available."""
+    Returns the seconds it took."""
+    from senate_kg.publish import publish
+
     started = time.perf_counter()
     try:
-        from senate_kg.publish import publish
-    except ModuleNotFoundError as exc:
-        if exc.name != "senate_kg.publish":
-            raise
-        # TODO: senate_kg/publish.py (issue 4) is written by another engineer; until it lands, skip it.
-        note(args, "senate-kg: publishing skipped (senate_kg.publish is not available yet)")
-        return None
-    try:
         publish(store, store_dir, iris)
-    except NotImplementedError:
-        note(args, "senate-kg: publishing skipped (senate_kg.publish is not written yet)")
-        return None
+    except OSError as exc:  # a full disk, a read-only folder: the store itself is complete and untouched
+        raise CliError(f"publishing the dumps and search index next to {store_dir} failed: "
+                       f"{exc.strerror or exc} ({exc.filename or store_dir})") from exc
     return time.perf_counter() - started
 
 

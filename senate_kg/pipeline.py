@@ -142,8 +142,6 @@ def parse_file(path: str) -> _Parsed:
         return _Parsed(path, parse_page(raw, path), None)
     except ParseError as exc:
         return _Parsed(path, None, _rejection_from_parse_error(exc, path))
-    except NotImplementedError:
-        raise
     except Exception as exc:  # noqa: BLE001 - one page must never stop the batch
         return _Parsed(path, None, _unexpected(path, "parse", exc))
 
@@ -178,8 +176,6 @@ def map_and_validate(chunk: Sequence[Question]) -> list[_Mapped]:
         try:
             triples = question_triples(question, iris)
             ntriples = triples_ntriples(triples)
-        except NotImplementedError:
-            raise
         except ParseError as exc:
             out[iri] = _Mapped(iri, b"", _rejection_from_parse_error(exc, question_sources(question)),
                                time.perf_counter() - started, 0.0)

@@ -288,9 +288,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def _remove_stale(dumps_dir: Path, keep: set[str]) -> None:
     """Files a previous publication wrote and this one did not (fewer sitemap parts): they would be served
-    with figures that no longer hold."""
+    with figures that no longer hold. Scratch files (dot names) of a publication that was killed go too:
+    publishing runs under the store's write lock, so no other publication is using them."""
     for path in dumps_dir.iterdir():
-        if path.name not in keep and not path.name.startswith("."):
+        if path.name not in keep:
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:

@@ -67,11 +67,16 @@ def _single_args() -> dict[str, str]:
 
 def _paging(args: dict[str, str]) -> tuple[int, int]:
     limit, offset = args.get("limit", str(DEFAULT_LIMIT)), args.get("offset", "0")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+    if not _whole(limit) or not 1 <= int(limit) <= MAX_LIMIT:
         raise ParamError("limit", f"must be a whole number from 1 to {MAX_LIMIT}, got {limit!r}")
-    if not offset.isdigit() or int(offset) > MAX_OFFSET:
+    if not _whole(offset) or int(offset) > MAX_OFFSET:
         raise ParamError("offset", f"must be a whole number from 0 to {MAX_OFFSET}, got {offset!r}")
     return int(limit), int(offset)
+
+
+def _whole(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes "²", which int() refuses (a 500 until issue 5)."""
+    return text.isascii() and text.isdigit()
 
 
 def _page_url(args: dict[str, str], offset: int, limit: int) -> str:
@@ -262,7 +267,7 @@ def _search_operation() -> dict[str, Any]:
               ("concept", "iri", text.format(what="EuroVoc or local concept"))]
     parameters = [{"name": n, "in": "query", "required": False, "description": d, "schema": _schema(t, ())}
                   for n, t, d in params]
-    parameters[1]["schema"] = {"type": "integer", "minimum": 0}  # legislature: a whole number (search_index)
+    parameters[1]["schema"] = {"type": "integer", "minimum": 0, "maximum": 9999}  # as search_index accepts
     parameters += [{"name": "limit", "in": "query", "required": False, "schema":
                     {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
                    {"name": "offset", "in": "query", "required": False,

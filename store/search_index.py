@@ -437,11 +437,16 @@ class SearchIndex:
             yield from (row[0] for row in connection.execute("SELECT iri FROM question ORDER BY id"))
 
 
+def _whole(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes "²", which int() refuses (a 500 until issue 5)."""
+    return text.isascii() and text.isdigit()
+
+
 def page_size(raw: str | None, default: int = 20) -> int:
     """A `limit` request parameter, bounded: a caller cannot make one request fetch the whole index."""
     if raw in (None, ""):
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not _whole(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise SearchError("limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}, got {raw!r}")
     return int(raw)
 
@@ -459,10 +464,10 @@ def parse_search_query(args: dict[str, str] | Sequence[tuple[str, str]], *, defa
     if len(text) > 500:
         raise SearchError("q", "longer than 500 characters")
     legislature = values.get("legislature") or None
-    if legislature is not None and not legislature.isdigit():
+    if legislature is not None and (not _whole(legislature) or len(legislature) > 4):
         raise SearchError("legislature", f"must be a legislature number such as 5, got {legislature!r}")
     offset = values.get("offset") or "0"
-    if not offset.isdigit() or int(offset) > 1_000_000:
+    if not _whole(offset) or int(offset) > 1_000_000:
         raise SearchError("offset", f"must be a whole number from 0, got {offset!r}")
     iris = {}
     for name in ("author", "party", "office", "concept"):

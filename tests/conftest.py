@@ -6,6 +6,7 @@ use that server; otherwise a session fixture starts `oxigraph serve` itself on a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -49,16 +50,16 @@ def oxigraph_binary() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
-def oxigraph_server(tmp_path_factory) -> Iterator[str]:
-    """Base URL of a running `oxigraph serve` (e.g. http://127.0.0.1:7878); /query, /update, /store below it."""
-    given = os.environ.get("SENATE_KG_TEST_REMOTE")
+@contextlib.contextmanager
+def running_oxigraph(env_var: str, location: Path) -> Iterator[str]:
+    """Base URL of a running `oxigraph serve`: the one named by `env_var` (`.ci/run` starts them), or one
+    started here on a free 127.0.0.1 port and stopped afterwards."""
+    given = os.environ.get(env_var)
     if given:
         _wait_until_up(given.rstrip("/") + "/query?query=ASK%7B%7D")
         yield given.rstrip("/")
         return
     port = _free_port()
-    location = tmp_path_factory.mktemp("oxigraph")
     proc = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(location), "--bind",
                              f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -68,6 +69,22 @@ def oxigraph_server(tmp_path_factory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory) -> Iterator[str]:
+    """A shared `oxigraph serve` (/query, /update, /store below it) for store and CLI tests: each test writes
+    only graphs of its own."""
+    with running_oxigraph("SENATE_KG_TEST_REMOTE", tmp_path_factory.mktemp("oxigraph")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app_oxigraph_server(tmp_path_factory) -> Iterator[str]:
+    """A second `oxigraph serve` that holds the pushed sample and nothing else, so that the served app's
+    figures (quad counts, dataset size) are exactly the sample's."""
+    with running_oxigraph("SENATE_KG_TEST_REMOTE_APP", tmp_path_factory.mktemp("oxigraph-app")) as url:
+        yield url
 
 
 # ---------------------------------------------------------------- the sample, built and served
@@ -84,11 +101,11 @@ def sample_store_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def remote_endpoint(oxigraph_server: str, sample_store_dir: Path) -> str:
+def remote_endpoint(app_oxigraph_server: str, sample_store_dir: Path) -> str:
     """The sample pushed by `senate-kg push` into the real `oxigraph serve`; returns its query endpoint."""
     from senate_kg.cli import main
 
-    endpoint = oxigraph_server + "/query"
+    endpoint = app_oxigraph_server + "/query"
     assert main(["push", "--quiet", "--store", str(sample_store_dir), "--endpoint", endpoint]) == 0
     return endpoint
 

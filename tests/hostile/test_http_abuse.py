@@ -109,6 +109,19 @@ def test_control_characters_in_paths(embedded_server: Process, path: str) -> Non
     assert "x-injected" not in reply.headers
 
 
+# Each was a 500 until issue 5: str.isdigit() takes "²" (int() does not), and a legislature past SQLite's integers.
+@pytest.mark.parametrize("path", [
+    "/search?legislature=%C2%B2", "/api/search?legislature=%C2%B2", "/api/search?offset=%C2%B2",
+    "/api/search?limit=%C2%B2", "/api/search?legislature=99999999999999999999999",
+    "/search?legislature=99999999999999999999999", "/api/queries/questions-per-party?limit=%C2%B2",
+    "/api/queries/questions-per-party?offset=%C2%B2", "/api/queries/questions-per-party?legislature=%C2%B2",
+])
+def test_numbers_that_are_not_numbers_get_400(embedded_server: Process, path: str) -> None:
+    reply = request(embedded_server.url, path=path)
+    assert_no_leak(reply)
+    assert reply.status == 400, f"{path}: {reply.status} {reply.text[:200]}"
+
+
 # Each was a 500 until issue 5: the path (or parameter) is no IRI the store accepts (U+FFFD, `[`, a lone `%`,
 # DEL, a noncharacter), the store refused the query built from it, and nobody caught the refusal.
 @pytest.mark.parametrize("path, status", [

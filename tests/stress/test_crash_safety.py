@@ -81,8 +81,8 @@ def _finish(store: Path, pages: Path, expected: dict[str, str], phase: str) -> f
     return seconds
 
 
-SCRATCH_BUG = ("known bug: a build killed while publishing leaves its scratch folder (DIR.dumps/.dump-*, up to "
-               "a whole uncompressed dump) behind for good: senate_kg/publish.py _remove_stale skips dot names")
+SCRATCH_BUG = ("a build killed while publishing left its scratch folder (DIR.dumps/.dump-*, up to a whole "
+               "uncompressed dump) behind after the rebuild")
 
 
 def _restore(saved: Path | None, run: Path) -> None:
@@ -124,5 +124,4 @@ def test_killed_builds_leave_whole_graphs_and_the_rebuild_completes(versions, tm
 
     leftovers = scratch_entries(store)
     record("crash-leftovers", entries=len(leftovers))
-    if leftovers:
-        pytest.xfail(f"{SCRATCH_BUG}: {leftovers}")  # everything above is checked either way
+    assert not leftovers, f"{SCRATCH_BUG}: {leftovers}"

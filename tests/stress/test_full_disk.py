@@ -31,11 +31,6 @@ def assert_clean_failure(result: subprocess.CompletedProcess, *names: str) -> No
     assert any(name in result.stderr for name in names), f"the message names none of {names}: {result.stderr}"
 
 
-def is_known_publish_bug(result: subprocess.CompletedProcess) -> bool:
-    """The one failure these tests tolerate for now (see PUBLISH_BUG): checked, and reported as xfail, last."""
-    return "Traceback" in result.stderr and "No space left on device" in result.stderr and "publish" in result.stderr
-
-
 def _copy_batch(pages: list[Path], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for page in pages:
@@ -58,14 +53,10 @@ def test_a_store_that_fills_the_disk_fails_cleanly_and_recovers(versions, tmpfs,
         loaded = set(snap.graphs)
     else:
         pytest.fail(f"{len(pages)} pages fitted in {DISK_SIZE}: the disk never filled")
-    seen_bug = is_known_publish_bug(result)
-    if not seen_bug:
-        assert_clean_failure(result, str(store), str(disk))
+    assert_clean_failure(result, str(store), str(disk))
 
     again = run_build(store, folder)  # on the still-full disk: opening the store must fail as cleanly
-    seen_bug = seen_bug or is_known_publish_bug(again)
-    if not is_known_publish_bug(again):
-        assert_clean_failure(again, str(store), str(disk))
+    assert_clean_failure(again, str(store), str(disk))
     assert not problems(snapshot(store, known=versions.graphs_a), {"A": versions.graphs_a}, required=loaded)
 
     subprocess.run(["mount", "-o", "remount,size=400m", str(disk)], check=True)
@@ -73,13 +64,6 @@ def test_a_store_that_fills_the_disk_fails_cleanly_and_recovers(versions, tmpfs,
     assert result.returncode == 0, result.stderr[-2000:]
     snap = snapshot(store, known=versions.graphs_a)
     assert snap.graphs == versions.graphs_a and not problems(snap, {"A": versions.graphs_a})
-    if seen_bug:  # the disk filled while publishing: everything else was checked above
-        pytest.xfail(PUBLISH_BUG)
-
-
-PUBLISH_BUG = ("known bug: an OSError while publishing (compressing a dump onto a full disk) escapes "
-               "senate_kg/cli.py main() as 'internal error ... (a bug, please report)' with a traceback; it should be "
-               "one line naming the file, exit status 2")
 
 
 def _last_line(result: subprocess.CompletedProcess) -> str:
@@ -108,6 +92,4 @@ def test_publishing_onto_a_full_disk_fails_cleanly_and_keeps_the_store(versions,
     record("full-disk-publish", room="uncompressed dump only", status=result.returncode, message=_last_line(result))
     snap = snapshot(store, known=versions.graphs_a)
     assert snap.graphs == versions.graphs_a and not problems(snap, expected)
-    if is_known_publish_bug(result):
-        pytest.xfail(PUBLISH_BUG)  # the store was checked above either way; remove this line with the fix
     assert_clean_failure(result, str(dumps), str(store))
