@@ -31,6 +31,7 @@ from xml.sax.saxutils import escape
 from mapping.iris import Iris
 from senate_kg.paths import QUERIES_DIR
 from store import Row, Store
+from store.embedded import convert_dump
 from store.search_index import SearchRecord, build_index
 
 PUBLISH_QUERIES = QUERIES_DIR / "publish"
@@ -101,7 +102,7 @@ def publish(store: Store, store_dir: Path, iris: Iris) -> PublishReport:
     now = _utc_now()
 
     with _timed(report, "dumps"):
-        report.dumps = [write_dump(store, dumps_dir, fmt, previous, now) for fmt in DUMP_FORMATS]
+        report.dumps = write_dumps(store, dumps_dir, previous, now)
     report.quads = report.dumps[0].quads
     with _timed(report, "figures"):
         figures = dataset_figures(store, iris)
@@ -131,13 +132,29 @@ def publish(store: Store, store_dir: Path, iris: Iris) -> PublishReport:
 
 
 # ---------------------------------------------------------------- dumps
-def write_dump(store: Store, dumps_dir: Path, fmt: DumpFormat, previous: dict[str, Any], now: str) -> DumpFile:
-    """One dump: the store writes it (its own serialiser, far faster than rdflib), we gzip it deterministically
-    (mtime 0, no file name in the header: the same store gives the same bytes and checksum)."""
+def write_dumps(store: Store, dumps_dir: Path, previous: dict[str, Any], now: str) -> list[DumpFile]:
+    """Every dump: the store writes the N-Quads one (one scan of the store), the other formats are converted
+    from it (pyoxigraph, file to file), each gzipped deterministically."""
+    with tempfile.TemporaryDirectory(dir=dumps_dir, prefix=".dump-") as scratch:
+        nquads = Path(scratch) / f"dump{DUMP_FORMATS[0].suffix}"
+        quads = store.dump(nquads)
+        dumps = []
+        for fmt in DUMP_FORMATS:
+            raw = Path(scratch) / f"dump{fmt.suffix}"
+            if raw != nquads:
+                convert_dump(nquads, raw)
+            dumps.append(write_dump(raw, quads, dumps_dir, fmt, previous, now))
+            if raw != nquads:
+                raw.unlink()
+        return dumps
+
+
+def write_dump(raw: Path, quads: int, dumps_dir: Path, fmt: DumpFormat, previous: dict[str, Any],
+               now: str) -> DumpFile:
+    """One dump, gzipped deterministically (mtime 0, no file name in the header: the same store gives the same
+    bytes and checksum)."""
     name = f"{DUMP_PREFIX}{fmt.suffix}.gz"
     with tempfile.TemporaryDirectory(dir=dumps_dir, prefix=".dump-") as scratch:
-        raw = Path(scratch) / f"dump{fmt.suffix}"
-        quads = store.dump(raw)
         packed = Path(scratch) / name
         digest = hashlib.sha256()
         with raw.open("rb") as src, packed.open("wb") as out, \

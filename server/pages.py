@@ -152,6 +152,8 @@ class ResourceView:
     questions: tuple[QuestionRow, ...]
     total: int | None  # all questions linked, when counted (the list is bounded)
     part_of: Ref | None = None  # the question a sub-resource (answer, event...) belongs to
+    newest_first: bool = True  # False: too many questions to sort, `questions` holds the first ones found
+    search: str | None = None  # a search listing every linked question (newest first, paged)
     texts: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (lang, paragraphs): an answer's or expression's text
     referrers: tuple[Property, ...] = ()  # what links here (other than the listed questions), by property
     external: tuple[tuple[str, str], ...] = ()  # (label, URL) pages elsewhere, e.g. senate.be for a stub
@@ -303,7 +305,8 @@ def question_rows(graph: Graph, exclude: str | None = None) -> tuple[QuestionRow
 
 
 def resource_view(graph: Graph, iri: str, kind: str, total: int | None = None,
-                  part_of: str | None = None, external: tuple[tuple[str, str], ...] = ()) -> ResourceView:
+                  part_of: str | None = None, external: tuple[tuple[str, str], ...] = (),
+                  newest_first: bool = True, search: str | None = None) -> ResourceView:
     """A generic description: labels, types, every other property as a table, the texts of an answer or
     expression, what links here, and the listed questions."""
     node = URIRef(iri)
@@ -327,6 +330,8 @@ def resource_view(graph: Graph, iri: str, kind: str, total: int | None = None,
         questions=questions,
         total=total,
         part_of=ref(graph, URIRef(part_of)) if part_of else None,
+        newest_first=newest_first,
+        search=search,
         texts=_texts(graph, node),
         referrers=tuple(referrers),
         external=external,
@@ -387,8 +392,9 @@ TEMPLATES = {"person": "person.html", "party": "party.html", "office": "office.h
 
 
 def render_resource(graph: Graph, iri: str, kind: str, path: str, total: int | None = None,
-                    part_of: str | None = None, external: tuple[tuple[str, str], ...] = ()) -> str:
-    view = resource_view(graph, iri, kind, total, part_of, external)
+                    part_of: str | None = None, external: tuple[tuple[str, str], ...] = (),
+                    newest_first: bool = True, search: str | None = None) -> str:
+    view = resource_view(graph, iri, kind, total, part_of, external, newest_first, search)
     return render_template(TEMPLATES.get(kind, "resource.html"), r=view, formats=formats_for(path), path=path)
 
 
@@ -486,7 +492,7 @@ def eurovoc_concept(concept_id: str):
     """Questions about a EuroVoc concept: EuroVoc IRIs are not ours to dereference, but their questions are
     ours to list (the question pages link their EuroVoc descriptors here)."""
     from server.representations import conditional, finish
-    from server.resources import describe_listing, not_found, store_validators
+    from server.resources import describe_listing, not_found, search_link, store_validators
 
     path = f"/eurovoc/{concept_id}"
     if not EUROVOC_ID.fullmatch(concept_id):
@@ -496,10 +502,12 @@ def eurovoc_concept(concept_id: str):
     if cached:
         return cached
     iri = Iris.eurovoc(concept_id)
-    graph, total = describe_listing(iri, "concept")
-    if not total:
+    listing = describe_listing(iri, "concept")
+    if not listing.total:
         return not_found(path, f"no question is about <{iri}>", HTML)
-    body = render_template("concept.html", r=resource_view(graph, iri, "concept", total), formats=[], path=None)
+    view = resource_view(listing.graph, iri, "concept", listing.total, newest_first=listing.newest_first,
+                         search=search_link("concept", iri))
+    body = render_template("concept.html", r=view, formats=[], path=None)
     return finish(current_app.make_response(body), HTML, validators=validators)
 
 

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, request
 from rdflib import RDFS, SKOS, Graph, Literal, URIRef
@@ -33,7 +34,9 @@ from store import QueryRejected
 
 bp = Blueprint("resources", __name__)
 
-STORE_VALIDATORS_SECONDS = 5.0  # how long the store-wide validator is reused (a push shows within 5 s)
+STORE_VALIDATORS_SECONDS = 30.0  # how long the store-wide validator is reused (it scans the metadata: 0.3 s
+#                                 at 100,000 graphs); a new build shows on store-wide pages within 30 s
+SORTABLE = 600  # up to this many questions, a list is sorted newest first per request (~0.2 ms a question)
 CONTEXT_PATH = "/ns/context.jsonld"
 
 
@@ -135,17 +138,50 @@ def question_body(iri: str, fmt: Format) -> bytes:
     return queries_internal.construct("describe-question", fmt.media_type, rdf_prefixes(), q=iri)
 
 
-def describe_listing(iri: str, listing: str) -> tuple[Graph, int]:
-    """A resource's own description plus its newest questions (bounded) and how many there are in all."""
-    graph = _graph(queries_internal.construct("describe-resource", r=iri))
-    graph += _graph(queries_internal.construct(f"list-questions-by-{listing}", r=iri))
+def describe_in_graph(iri: str, graph_iri: str) -> Graph:
+    """What one named graph says about a resource and what links to it there (two small queries: a UNION of
+    them defeats Oxigraph's planner, see queries/internal/describe-in-graph.rq)."""
+    graph = _graph(queries_internal.construct("describe-in-graph", r=iri, g=graph_iri))
+    graph += _graph(queries_internal.construct("describe-incoming-in-graph", r=iri, g=graph_iri))
+    return graph
+
+
+def describe_from_store(iri: str) -> Graph:
+    """A resource the question graphs repeat (a person, party, term, concept...): read from the first graph
+    that describes it, since every copy says the same; empty when no graph has it as a subject."""
+    rows = queries_internal.select("find-graph", r=iri)
+    if not rows:
+        return Graph()
+    return _graph(queries_internal.construct("describe-in-graph", r=iri, g=str(rows[0]["g"])))
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A resource with the questions linked to it: a bounded list and the full count."""
+
+    graph: Graph
+    total: int
+    newest_first: bool  # False: too many to sort per request, the list holds the first ones the store found
+
+
+def describe_listing(iri: str, listing: str) -> Listing:
+    """A resource's description, how many questions link to it, and up to 200 of them: the newest when
+    there are few enough to sort (SORTABLE), else the first the store finds (sorting 30,000 questions of a
+    legislature takes seconds; the page then says so and points to search)."""
     rows = queries_internal.select(f"count-questions-by-{listing}", r=iri)
     total = sum(int(row["n"].toPython()) for row in rows if "n" in row)
-    return graph, total
+    graph = describe_from_store(iri)
+    newest_first = total <= SORTABLE
+    if total:
+        query = f"list-questions-by-{listing}" if newest_first else f"sample-questions-by-{listing}"
+        graph += _graph(queries_internal.construct(query, r=iri))
+    return Listing(graph, total, newest_first)
 
 
 def _ontology_description(iri: str) -> Graph:
-    """A term as ontology/senate-kg.ttl defines it, with the labels of what it links to."""
+    """A term as ontology/senate-kg.ttl defines it, with the labels of what it links to. The server's own
+    copy of the ontology is the reference: the store holds the same file (or none, for a store built
+    without it), and reading it from memory costs no query."""
     vocabulary: Graph = current_app.extensions["vocabulary_graph"]
     node = URIRef(iri)
     graph = Graph()
@@ -154,26 +190,13 @@ def _ontology_description(iri: str) -> Graph:
         for label_p in pages.LABEL_PREDICATES:
             for label in vocabulary.objects(o, label_p):
                 graph.add((o, label_p, label))
-    return graph
-
-
-def _vocabulary_graph(iri: str) -> Graph:
-    """A local vocabulary term from the store, or from ontology/ when the store does not hold it (a store
-    built without the ontology graph still dereferences every `skg:` term). The ontology's own IRI also
-    lists the terms it defines."""
-    graph = _graph(queries_internal.construct("describe-resource", r=iri))
-    if not len(graph):
-        graph = _ontology_description(iri)
-    vocabulary: Graph = current_app.extensions["vocabulary_graph"]
-    node = URIRef(iri)
-    if iri == current_app.extensions["iris"].vocab():
+    if iri == current_app.extensions["iris"].vocab():  # the ontology itself lists the terms it defines
         for term in set(vocabulary.subjects()):
             if isinstance(term, URIRef) and str(term).startswith(iri) and term != node:
                 graph.add((term, RDFS.isDefinedBy, node))
-                for label in vocabulary.objects(term, RDFS.label):
-                    graph.add((term, RDFS.label, label))
-                for label in vocabulary.objects(term, SKOS.prefLabel):
-                    graph.add((term, SKOS.prefLabel, label))
+                for label_p in (RDFS.label, SKOS.prefLabel):
+                    for label in vocabulary.objects(term, label_p):
+                        graph.add((term, label_p, label))
     return graph
 
 
@@ -229,7 +252,7 @@ def _serve(t: Target) -> Response:
         cached = _cached(t, validators)
         if cached:
             return cached
-        graph = _graph(queries_internal.construct("describe-in-graph", r=t.iri, g=question))
+        graph = describe_in_graph(t.iri, question)
         if (URIRef(t.iri), None, None) not in graph:
             raise NotFound(f"question {t.match['id']} has no {t.kind.name} at this address")
         return _respond(t, validators, graph=graph,
@@ -238,23 +261,43 @@ def _serve(t: Target) -> Response:
 
 
 def _serve_store(t: Target) -> Response:
-    validators = store_validators()
+    """Resources described from the whole store (validators: the store's newest change) or, for the local
+    vocabulary, from the ontology file (validators: the representation stamp, which hashes that file)."""
+    if t.kind.name == "vocabulary":
+        validators = Validators(current_app.extensions["representation_stamp"],
+                                current_app.extensions["representation_time"])
+    else:
+        validators = store_validators()
     cached = _cached(t, validators)
     if cached:
         return cached
-    total = None
+    listing = None
     if t.kind.listing:
-        graph, total = describe_listing(t.iri, t.kind.listing)
+        listing = describe_listing(t.iri, t.kind.listing)
+        graph = listing.graph
     elif t.kind.name == "vocabulary":
-        graph = _vocabulary_graph(t.iri)
+        graph = _ontology_description(t.iri)
     else:
-        graph = _graph(queries_internal.construct("describe-resource", r=t.iri))
+        graph = describe_from_store(t.iri)
         graph += _graph(queries_internal.construct("list-referring", r=t.iri))
     if (URIRef(t.iri), None, None) not in graph:
         raise NotFound(f"nothing is published about <{t.iri}>")
     external = senate_pages(t.iri) if t.kind.name == "question" else ()
-    return _respond(t, validators, graph=graph,
-                    html=lambda g: pages.render_resource(g, t.iri, t.kind.name, t.path, total, external=external))
+    return _respond(t, validators, graph=graph, html=lambda g: pages.render_resource(
+        g, t.iri, t.kind.name, t.path, listing.total if listing else None, external=external,
+        newest_first=listing.newest_first if listing else True,
+        search=search_link(t.kind.listing, t.iri) if listing else None))
+
+
+SEARCH_FILTERS = {"person": "author", "party": "party", "office": "office", "concept": "concept",
+                  "term": "legislature"}  # listing -> the /search parameter that filters on it
+
+
+def search_link(listing: str, iri: str) -> str:
+    """/search filtered on the resource: every linked question, newest first, paged (server/search.py)."""
+    name = SEARCH_FILTERS[listing]
+    value = iri.rstrip("/").rsplit("/", 1)[-1] if name == "legislature" else iri
+    return f"{request.script_root}/search?{urlencode({name: value})}"
 
 
 def _cached(t: Target, validators: Validators) -> Response | None:
