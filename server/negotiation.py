@@ -39,11 +39,13 @@ ALIASES = {  # media types clients send for the same formats
 
 
 def quality(request: Request, fmt: Format) -> float:
-    """The client's q-value for `fmt`: its own media type or any alias, each rated by the most specific Accept
-    entry that matches it (werkzeug sorts entries by specificity), as RFC 9110 section 12.5.1 says."""
+    """The client's q-value for `fmt`: its media type rated by the most specific Accept entry that matches it
+    (werkzeug sorts entries by specificity), as RFC 9110 section 12.5.1 says; an alias counts only when named
+    outright, so that `text/turtle;q=0, */*` does not let Turtle back in as `application/x-turtle`."""
     accept = request.accept_mimetypes
-    names = [fmt.media_type, *(alias for alias, target in ALIASES.items() if target == fmt)]
-    return max(accept.quality(name) for name in names)
+    aliases = {alias for alias, target in ALIASES.items() if target == fmt}
+    named = [q for value, q in accept if value.lower() in aliases]
+    return max([accept.quality(fmt.media_type), *named])
 
 
 def choose(request: Request, offers: tuple[Format, ...], default: Format) -> Format:

@@ -22,6 +22,7 @@ from rdflib.term import Node
 from mapping.iris import EUROVOC, Iris
 from server import queries_internal
 from server.negotiation import HTML, RDF_FORMATS, Format
+from server.representations import Validators
 
 bp = Blueprint("pages", __name__)
 
@@ -431,21 +432,36 @@ class HomeView:
 
 
 class _HomeCache:
-    """The home page's view, recomputed only when the store's validator changes: the figures scan the whole
-    store, which must not happen per request, and the page must match the ETag it is sent with. A lock keeps
-    two threads from scanning at once."""
+    """The home page's view and the validators it was computed under. The figures and the newest questions
+    scan the whole store (seconds at 100,000 questions), so they are computed once per store version: the
+    first time synchronously, afterwards in a background thread while the previous view keeps being served
+    (stale-while-revalidate), always with the validators of the view actually sent."""
 
     def __init__(self) -> None:
-        self._value: HomeView | None = None
-        self._tag: str | None = None
+        self._value: tuple[HomeView, Validators] | None = None
+        self._refreshing = False
         self._lock = threading.Lock()
 
-    def get(self, tag: str, compute) -> HomeView:
+    def get(self, app: Flask, validators: Validators) -> tuple[HomeView, Validators]:
         with self._lock:
-            if self._value is None or tag != self._tag:
-                self._value = compute()
-                self._tag = tag
-            return self._value
+            current = self._value
+            if current is None:
+                current = self._value = (home_view(), validators)
+                return current
+            if current[1].tag != validators.tag and not self._refreshing:
+                self._refreshing = True
+                root = request.script_root  # links in the view are made for the same mount point
+                threading.Thread(target=self._refresh, args=(app, validators, root), daemon=True).start()
+            return current
+
+    def _refresh(self, app: Flask, validators: Validators, script_root: str) -> None:
+        try:
+            with app.test_request_context("/", base_url=f"http://localhost{script_root}/"):
+                value = (home_view(), validators)
+            with self._lock:
+                self._value = value
+        finally:
+            self._refreshing = False
 
 
 def _int(row: dict, key: str) -> int:
@@ -473,16 +489,16 @@ def home_view() -> HomeView:
 
 @bp.get("/")
 def home():
-    """The home page: figures and lists scanned from the store, kept in memory while the store's validator
-    stays the same (a client that has the page gets 304 until the store changes)."""
+    """The home page: figures and lists scanned from the store, kept in memory per store version (a client
+    that has the page gets 304 until the store changes)."""
     from server.representations import conditional, finish
     from server.resources import store_validators
 
-    validators = store_validators()
+    view, validators = current_app.extensions["home_cache"].get(current_app._get_current_object(),
+                                                                store_validators())
     cached = conditional(validators, HTML, max_age=int(HOME_CACHE_SECONDS))
     if cached:
         return cached
-    view = current_app.extensions["home_cache"].get(validators.tag, home_view)
     response = current_app.make_response(render_template("home.html", home=view))
     return finish(response, HTML, validators=validators, max_age=int(HOME_CACHE_SECONDS))
 
@@ -505,7 +521,8 @@ def eurovoc_concept(concept_id: str):
     listing = describe_listing(iri, "concept")
     if not listing.total:
         return not_found(path, f"no question is about <{iri}>", HTML)
-    view = resource_view(listing.graph, iri, "concept", listing.total, newest_first=listing.newest_first,
+    view = resource_view(listing.description.graph(), iri, "concept", listing.total,
+                         newest_first=listing.newest_first,
                          search=search_link("concept", iri))
     body = render_template("concept.html", r=view, formats=[], path=None)
     return finish(current_app.make_response(body), HTML, validators=validators)

@@ -28,7 +28,17 @@ from rdflib import RDFS, SKOS, Graph, Literal, URIRef
 from mapping.iris import Iris
 from server import pages, queries_internal
 from server.backend import get_store
-from server.negotiation import HTML, JSONLD, NTRIPLES, RESOURCE_FORMATS, TURTLE, Format, choose, split_suffix
+from server.negotiation import (
+    HTML,
+    JSONLD,
+    NTRIPLES,
+    RDFXML,
+    RESOURCE_FORMATS,
+    TURTLE,
+    Format,
+    choose,
+    split_suffix,
+)
 from server.representations import Validators, conditional, finish, jsonld_object, rdf_response, serialise
 from store import QueryRejected
 
@@ -133,49 +143,82 @@ def rdf_prefixes() -> dict[str, str]:
     return current_app.extensions["rdf_prefixes"]
 
 
-def question_body(iri: str, fmt: Format) -> bytes:
-    """The hot path: the question's graph, serialised by the backend in `fmt` (Turtle, N-Triples, RDF/XML)."""
-    return queries_internal.construct("describe-question", fmt.media_type, rdf_prefixes(), q=iri)
+@dataclass(frozen=True)
+class Part:
+    """One internal CONSTRUCT query with its bound IRIs: a piece of a description."""
+
+    query: str
+    values: tuple[tuple[str, str], ...]
+
+    def run(self, media_type: str) -> bytes:
+        return queries_internal.construct(self.query, media_type, rdf_prefixes(), **dict(self.values))
 
 
-def describe_in_graph(iri: str, graph_iri: str) -> Graph:
-    """What one named graph says about a resource and what links to it there (two small queries: a UNION of
-    them defeats Oxigraph's planner, see queries/internal/describe-in-graph.rq)."""
-    graph = _graph(queries_internal.construct("describe-in-graph", r=iri, g=graph_iri))
-    graph += _graph(queries_internal.construct("describe-incoming-in-graph", r=iri, g=graph_iri))
-    return graph
+def part(query: str, **values: str) -> Part:
+    return Part(query, tuple(sorted(values.items())))
 
 
-def describe_from_store(iri: str) -> Graph:
-    """A resource the question graphs repeat (a person, party, term, concept...): read from the first graph
-    that describes it, since every copy says the same; empty when no graph has it as a subject."""
+class Description:
+    """What is served for one resource: the union of a few query results (or a graph built in Python).
+
+    Why parts rather than one graph: Turtle and N-Triples documents can be concatenated (Turtle allows
+    @prefix again), so those formats are written by the store, part by part, with no rdflib graph at all;
+    rdflib parses the parts only for HTML, JSON-LD and a multi-part RDF/XML (measured on a senator's page:
+    rdflib's N-Triples parser and Turtle writer cost 4x the queries)."""
+
+    def __init__(self, parts: tuple[Part, ...] = (), graph: Graph | None = None) -> None:
+        self.parts = parts
+        self._graph = graph
+
+    def graph(self) -> Graph:
+        if self._graph is None:
+            self._graph = Graph()
+            for piece in self.parts:
+                self._graph += _graph(piece.run(NTRIPLES.media_type))
+        return self._graph
+
+    def body(self, fmt: Format) -> bytes | None:
+        """The document written by the store, when it can be (None: serialise `graph()` instead)."""
+        if self._graph is not None or not self.parts:
+            return None
+        if fmt in (TURTLE, NTRIPLES) or (fmt is RDFXML and len(self.parts) == 1):
+            return b"".join(piece.run(fmt.media_type) for piece in self.parts)
+        return None
+
+    def mentions(self, iri: str) -> bool:
+        return (URIRef(iri), None, None) in self.graph()
+
+
+def find_graph(iri: str) -> str | None:
+    """A named graph that describes `iri` (persons, parties, terms... are described again in every question
+    graph that links to them, all copies alike: reading one is enough)."""
     rows = queries_internal.select("find-graph", r=iri)
-    if not rows:
-        return Graph()
-    return _graph(queries_internal.construct("describe-in-graph", r=iri, g=str(rows[0]["g"])))
+    return str(rows[0]["g"]) if rows else None
 
 
 @dataclass(frozen=True)
 class Listing:
     """A resource with the questions linked to it: a bounded list and the full count."""
 
-    graph: Graph
+    description: Description
     total: int
     newest_first: bool  # False: too many to sort per request, the list holds the first ones the store found
+    found: bool  # some graph describes the resource itself
 
 
 def describe_listing(iri: str, listing: str) -> Listing:
-    """A resource's description, how many questions link to it, and up to 200 of them: the newest when
+    """A resource's description, how many questions link to it, and up to 100 of them: the newest when
     there are few enough to sort (SORTABLE), else the first the store finds (sorting 30,000 questions of a
     legislature takes seconds; the page then says so and points to search)."""
     rows = queries_internal.select(f"count-questions-by-{listing}", r=iri)
     total = sum(int(row["n"].toPython()) for row in rows if "n" in row)
-    graph = describe_from_store(iri)
+    graph_iri = find_graph(iri)
+    parts = (part("describe-in-graph", r=iri, g=graph_iri),) if graph_iri else ()
     newest_first = total <= SORTABLE
     if total:
         query = f"list-questions-by-{listing}" if newest_first else f"sample-questions-by-{listing}"
-        graph += _graph(queries_internal.construct(query, r=iri))
-    return Listing(graph, total, newest_first)
+        parts += (part(query, r=iri),)
+    return Listing(Description(parts), total, newest_first, graph_iri is not None)
 
 
 def _ontology_description(iri: str) -> Graph:
@@ -241,7 +284,7 @@ def _serve(t: Target) -> Response:
         if info is None:  # only mentioned (a sibling not harvested yet): described from the whole store
             return _serve_store(t)
         validators = Validators(info.etag, info.modified)
-        return _cached(t, validators) or _respond(t, validators, raw=lambda f: question_body(t.iri, f),
+        return _cached(t, validators) or _respond(t, validators, Description((part("describe-question", q=t.iri),)),
                                                   html=lambda g: pages.render_question(g, t.iri, t.path))
     if t.kind.scope == "in-question":
         question = current_app.extensions["iris"].question(t.match["id"])
@@ -252,10 +295,11 @@ def _serve(t: Target) -> Response:
         cached = _cached(t, validators)
         if cached:
             return cached
-        graph = describe_in_graph(t.iri, question)
-        if (URIRef(t.iri), None, None) not in graph:
+        description = Description((part("describe-in-graph", r=t.iri, g=question),
+                                   part("describe-incoming-in-graph", r=t.iri, g=question)))
+        if not description.mentions(t.iri):
             raise NotFound(f"question {t.match['id']} has no {t.kind.name} at this address")
-        return _respond(t, validators, graph=graph,
+        return _respond(t, validators, description,
                         html=lambda g: pages.render_resource(g, t.iri, t.kind.name, t.path, part_of=question))
     return _serve_store(t)
 
@@ -274,16 +318,19 @@ def _serve_store(t: Target) -> Response:
     listing = None
     if t.kind.listing:
         listing = describe_listing(t.iri, t.kind.listing)
-        graph = listing.graph
+        if not (listing.found or listing.total):
+            raise NotFound(f"nothing is published about <{t.iri}>")
+        description = listing.description
     elif t.kind.name == "vocabulary":
-        graph = _ontology_description(t.iri)
+        description = Description(graph=_ontology_description(t.iri))
     else:
-        graph = describe_from_store(t.iri)
-        graph += _graph(queries_internal.construct("list-referring", r=t.iri))
-    if (URIRef(t.iri), None, None) not in graph:
+        graph_iri = find_graph(t.iri)
+        found = (part("describe-in-graph", r=t.iri, g=graph_iri),) if graph_iri else ()
+        description = Description((*found, part("list-referring", r=t.iri)))
+    if not listing and not description.mentions(t.iri):
         raise NotFound(f"nothing is published about <{t.iri}>")
     external = senate_pages(t.iri) if t.kind.name == "question" else ()
-    return _respond(t, validators, graph=graph, html=lambda g: pages.render_resource(
+    return _respond(t, validators, description, html=lambda g: pages.render_resource(
         g, t.iri, t.kind.name, t.path, listing.total if listing else None, external=external,
         newest_first=listing.newest_first if listing else True,
         search=search_link(t.kind.listing, t.iri) if listing else None))
@@ -314,20 +361,18 @@ def senate_pages(question_iri: str) -> tuple[tuple[str, str], ...]:
                  for lang in ("fr", "nl"))
 
 
-def _respond(t: Target, validators: Validators, *, html: Callable[[Graph], str],
-             raw: Callable[[Format], bytes] | None = None, graph: Graph | None = None) -> Response:
-    """Serialise one description in the target's format. With `raw` the store serialises (the fast path for
-    Turtle, N-Triples, RDF/XML); JSON-LD and HTML go through an rdflib graph."""
-    if graph is None and (t.fmt is HTML or t.fmt is JSONLD):
-        graph = _graph(raw(NTRIPLES))
+def _respond(t: Target, validators: Validators, description: Description, *,
+             html: Callable[[Graph], str]) -> Response:
+    """Serialise one description in the target's format: by the store when it can (Turtle, N-Triples, and
+    RDF/XML of a single query: the question's hot path), else through an rdflib graph (HTML, JSON-LD)."""
     if t.fmt is HTML:
-        response = Response(html(graph), mimetype="text/html")
+        response = Response(html(description.graph()), mimetype="text/html")
         return finish(response, t.fmt, validators=validators, path=t.path, vary=t.negotiated)
-    if t.fmt is JSONLD:
-        body = serialise_jsonld(graph)
-    elif raw is not None:
-        body = raw(t.fmt)
-    else:
+    body = None if t.fmt is JSONLD else description.body(t.fmt)
+    if body is None and t.fmt is JSONLD:
+        body = serialise_jsonld(description.graph())
+    elif body is None:
+        graph = description.graph()
         _bind_prefixes(graph)
         body = serialise(graph, t.fmt)
     return rdf_response(body, t.fmt, validators=validators, path=t.path, vary=t.negotiated)

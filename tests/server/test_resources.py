@@ -337,3 +337,14 @@ def test_home_page_revalidates(client):
 @pytest.mark.parametrize("path", ["/eurovoc/no-such-thing!", "/eurovoc/999999999"])
 def test_eurovoc_listing_of_unknown_concept_is_404(client, path):
     assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/person/martine-taelman", "/term/7", "/eli/dl/doc/WQ-5-8900-ASW",
+                                  "/eli/dl/doc/WQ-5-8903", "/def/alsoAsked"])
+def test_composed_descriptions_are_the_same_graph_in_every_format(client, path):
+    """Store-wide descriptions are written part by part (Turtle documents concatenated): every format must
+    still carry one and the same graph."""
+    reference = parse(client, client.get(path + ".nt"))
+    assert len(reference) > 2
+    for suffix in ("ttl", "rdf", "jsonld"):
+        assert isomorphic(parse(client, client.get(f"{path}.{suffix}")), reference), suffix
