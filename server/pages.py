@@ -59,10 +59,6 @@ class Ref:
         """The label in `lang`, else any label, else the IRI: a page never shows an empty link."""
         return self.labels.get(lang) or self.labels.get("") or next(iter(self.labels.values()), self.iri)
 
-    @property
-    def local(self) -> bool:
-        return not self.href.startswith(("http://", "https://"))
-
 
 @dataclass(frozen=True)
 class Column:
@@ -113,6 +109,11 @@ class QuestionView:
 
     def title(self, lang: str) -> str | None:
         return next((c.title for c in self.columns if c.lang == lang and c.title), None)
+
+    @property
+    def closed(self) -> bool:
+        """Closed without an answer (skg:status-closed): the page says so instead of "not yet"."""
+        return self.status is not None and self.status.iri.endswith("/def/status-closed") and self.answer is None
 
 
 @dataclass(frozen=True)

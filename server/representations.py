@@ -64,8 +64,9 @@ def init_app(app: Flask) -> None:
 
 def representation_stamp(app: Flask) -> tuple[str, dt.datetime]:
     """A short hash of what shapes a representation besides the data (templates, CSS, JSON-LD context, the
-    package version), and the newest of their modification times. It goes into every ETag and bounds
-    Last-Modified, so that a deployment with new templates never answers 304 for a page it renders differently."""
+    local vocabulary, the package version), and the newest of their modification times. It goes into every
+    ETag and bounds Last-Modified, so that a deployment with new templates never answers 304 for a page it
+    renders differently."""
     from senate_kg import __version__
     from senate_kg.paths import ONTOLOGY_DIR
 
@@ -73,7 +74,7 @@ def representation_stamp(app: Flask) -> tuple[str, dt.datetime]:
     newest = 0.0
     files = [p for folder in (SERVER_DIR / "templates", SERVER_DIR / "static") if folder.is_dir()
              for p in folder.rglob("*") if p.is_file()]
-    files += sorted(ONTOLOGY_DIR.glob("*.jsonld"))
+    files += sorted(ONTOLOGY_DIR.glob("*.jsonld")) + sorted(ONTOLOGY_DIR.glob("*.ttl"))
     for path in sorted(files):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

@@ -182,3 +182,13 @@ def test_stylesheet_is_served_and_cacheable(client):
     response = client.get("/static/style.css")
     assert response.status_code == 200 and response.mimetype == "text/css"
     assert ".pair" in response.get_data(as_text=True)
+
+
+def test_closed_question_says_closed_and_links_its_reintroduction(client):
+    p = page(client, "/eli/dl/doc/WQ-7-657")
+    assert "Dossier clôturé sans réponse" in p.text("fr") and "Dossier gesloten zonder antwoord" in p.text("nl")
+    assert "Pas encore de réponse" not in p.text("fr")
+    assert "/eli/dl/doc/WQ-7-804" in p.links  # reintroduced as
+    stub = page(client, "/eli/dl/doc/WQ-7-804")  # not harvested: described by who links to it
+    assert "/eli/dl/doc/WQ-7-657" in stub.links
+    assert any("senate.be" in link and "NR=804" in link for link in stub.links)
