@@ -230,6 +230,19 @@ def rss_mib(pids: Sequence[int]) -> dict[int, float]:
     return sizes
 
 
+def cpu_of(pids: Sequence[int]) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each process, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[pid] = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            continue
+    return used
+
+
 def percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
@@ -289,11 +302,14 @@ def measure(server: subprocess.Popen, port: int, levels: Sequence[int], seconds:
     lines = ["| clients | kind | requests | req/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|---|"]
     notes = [f"warm-up: {sum(map(len, warm.latencies.values()))} requests, {sum(warm.errors.values())} errors"]
     for clients in levels:
-        cpu = cpu_seconds()
+        cpu, tree = cpu_seconds(), process_tree(server.pid)
+        server_cpu = cpu_of(tree)
         stats = asyncio.run(run_level(port, ids, clients, seconds, args.timeout))
         lines += table_rows(clients, seconds, stats)
-        notes.append(f"{clients} clients: load generator CPU {cpu_seconds() - cpu:.1f} s of {seconds:g} s"
-                     + (f"; errors e.g. {stats.examples}" if stats.examples else ""))
+        spent = {pid: used - server_cpu.get(pid, 0.0) for pid, used in cpu_of(tree).items()}
+        notes.append(f"{clients} clients: server CPU {sum(spent.values()):.1f} s of {seconds:g} s "
+                     f"({', '.join(f'{v:.1f}' for v in spent.values())} per process), load generator CPU "
+                     f"{cpu_seconds() - cpu:.1f} s" + (f"; errors e.g. {stats.examples}" if stats.examples else ""))
     after = rss_mib(process_tree(server.pid))
     memory = [f"server RSS before: {sum(before.values()):.0f} MiB in {len(before)} processes "
               f"({', '.join(f'{v:.0f}' for v in before.values())})",
