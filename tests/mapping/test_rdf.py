@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import test_rdf_records as R  # noqa: E402 - the hand-built records, a sibling module (pytest puts its folder on sys.path)
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib import namespace as ns
 from rdflib.compare import isomorphic
@@ -25,19 +24,6 @@ from mapping.rdf import (
     question_triples,
 )
 
-
-def _load(name: str):
-    """A sibling test-support module, loaded by path whatever pytest's import mode."""
-    module_name = f"_senate_kg_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, Path(__file__).with_name(f"{name}.py"))
-        assert spec and spec.loader
-        sys.modules[module_name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[module_name])
-    return sys.modules[module_name]
-
-
-R = _load("test_rdf_records")
 RDF, RDFS, SKOS = ns.RDF, ns.RDFS, ns.SKOS
 XSD_DATE = ns.XSD.date
 BASE = "http://senate-kg.test/"

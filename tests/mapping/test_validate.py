@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import random
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import test_rdf_records as R  # noqa: E402 - the hand-built records, a sibling module (pytest puts its folder on sys.path)
 from rdflib import Graph, Literal, URIRef
 from rdflib import namespace as ns
 
@@ -19,19 +18,6 @@ from mapping.iris import Iris
 from mapping.rdf import question_graph, question_ntriples, question_triples
 from mapping.validate import Validator, Violation
 
-
-def _load(name: str):
-    """A sibling test-support module, loaded by path whatever pytest's import mode."""
-    module_name = f"_senate_kg_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(module_name, Path(__file__).with_name(f"{name}.py"))
-        assert spec and spec.loader
-        sys.modules[module_name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[module_name])
-    return sys.modules[module_name]
-
-
-R = _load("test_rdf_records")
 BASE = "http://senate-kg.test/"
 IRIS = Iris(BASE)
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
