@@ -20,7 +20,6 @@ import json
 import os
 import random
 import resource
-import signal
 import subprocess
 import sys
 import time
@@ -87,13 +86,11 @@ def start_server(store: Path, port: int, threads: int, log: Path) -> subprocess.
 
 
 def stop_server(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(15)
+    """The same process-group stop as the serving benchmark's (one copy, in bench_serve.py)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_serve import stop
+
+    stop(process)
 
 
 def question_ids(port: int, limit: int = 3000) -> list[str]:
