@@ -5,6 +5,9 @@ Why it is shaped this way (DESIGN.md "The flow", issue 2 "Speed"):
   cores; only picklable records go in and only N-Triples bytes come back, never rdflib graphs;
 - merging needs every page of a question, so it runs in the parent, between the two pool stages;
 - only the parent writes to the store (one writer), in large batches, while the pool maps the next chunks;
+- a first build (the store holds nothing) takes the bulk path (store/bulk.py): the workers also stage each graph
+  (its checks, etag and N-Quads lines, the per-quad work), the parent appends the bytes to a file and loads it
+  in one go into a new store that replaces the empty one atomically: 3-4x cheaper than transactions;
 - a page or a question that fails becomes a `Rejection` and the batch goes on: nothing is half-written.
 """
 
@@ -30,6 +33,7 @@ from store import META_GRAPH, Store
 
 if TYPE_CHECKING:  # pyshacl is heavy: imported only when a build runs, not for `senate-kg --help` or `serve`
     from mapping.validate import Validator, Violation
+    from store.bulk import BulkLoad
 
 T = TypeVar("T")
 
@@ -68,6 +72,9 @@ class BuildReport:
     questions_changed: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: parse, map, validate, load
+    # After a bulk load (store/bulk.py): an N-Quads file holding exactly what the store holds, and its quads;
+    # publishing takes it over instead of dumping the store again.
+    store_nquads: tuple[Path, int] | None = None
 
 
 # ---------------------------------------------------------------- finding the pages
@@ -107,6 +114,8 @@ class _Mapped:
     rejection: Rejection | None
     map_seconds: float
     validate_seconds: float
+    staged: bytes = b""  # the bulk path's N-Quads for this graph (store/bulk.py), when the build stages
+    stage_seconds: float = 0.0
 
 
 @dataclass
@@ -115,6 +124,7 @@ class _WorkerState:
 
     iris: Iris
     validator: Validator
+    stage: bool = False  # also stage each valid graph for a bulk load
 
 
 _STATE: _WorkerState | None = None
@@ -190,11 +200,29 @@ def map_and_validate(chunk: Sequence[Question]) -> list[_Mapped]:
     reports = _STATE.validator.validate_many(triples_of) if triples_of else []
     share = (time.perf_counter() - started) / max(len(triples_of), 1)
     for (question, iri, ntriples, map_seconds), violations in zip(kept, reports, strict=True):
-        rejection = None
         if violations:
             rejection = Rejection(question_sources(question), *describe_violations(violations))
-        out[iri] = _Mapped(iri, ntriples, rejection, map_seconds, share)
+            out[iri] = _Mapped(iri, ntriples, rejection, map_seconds, share)
+        elif _STATE.stage:
+            out[iri] = _staged(question, iri, ntriples, map_seconds, share)
+        else:
+            out[iri] = _Mapped(iri, ntriples, None, map_seconds, share)
     return [out[iris.question(q.identifier)] for q in chunk]
+
+
+def _staged(question: Question, iri: str, ntriples: bytes, map_seconds: float, validate_seconds: float) -> _Mapped:
+    """A valid graph with its bulk-load lines; a graph the store would refuse rejects its question alone."""
+    from store import GraphDataError
+    from store.bulk import stage_graph
+    from store.meta import now
+
+    started = time.perf_counter()
+    try:
+        staged = stage_graph(iri, ntriples, now())
+    except GraphDataError as exc:
+        return _Mapped(iri, ntriples, Rejection(question_sources(question), "rdf", str(exc)), map_seconds,
+                       validate_seconds)
+    return _Mapped(iri, ntriples, None, map_seconds, validate_seconds, staged, time.perf_counter() - started)
 
 
 # ---------------------------------------------------------------- merge (in the parent)
@@ -282,14 +310,17 @@ class _Runner:
             self.pool.join()
 
 
-def _install_state(iris: Iris) -> None:
+def _install_state(iris: Iris, *, stage: bool) -> None:
     """Load the shapes and the EuroVoc index once, in the parent, before forking: every worker shares them."""
     global _STATE
     from mapping.eurovoc import load_index
     from mapping.validate import Validator
 
     load_index()
-    _STATE = _WorkerState(iris=iris, validator=Validator(iris))
+    if stage:
+        import store.bulk  # noqa: F401 - imported once before forking, not in every worker
+
+    _STATE = _WorkerState(iris=iris, validator=Validator(iris), stage=stage)
 
 
 def build(paths: Sequence[Path], store: Store | None, iris: Iris, *, progress: bool = False,
@@ -307,7 +338,8 @@ def build(paths: Sequence[Path], store: Store | None, iris: Iris, *, progress: b
     workers = workers or default_workers()
     if len(pages) < PARALLEL_MIN_PAGES:
         workers = 1
-    _install_state(iris)
+    bulk = store.bulk_loader() if store is not None else None
+    _install_state(iris, stage=bulk is not None)
     runner = _Runner(workers)
     try:
         questions = _parse_stage(runner, pages, report, progress)
@@ -315,10 +347,12 @@ def build(paths: Sequence[Path], store: Store | None, iris: Iris, *, progress: b
         merged, rejected = merge_all(questions)
         report.rejections.extend(rejected)
         report.timings["merge"] = time.perf_counter() - t0
-        _map_load_stage(runner, merged, store, report, progress)
+        _map_load_stage(runner, merged, store, bulk, report, progress)
         runner.close()
     except BaseException:
         runner.terminate()
+        if bulk is not None:
+            bulk.abort()
         raise
     report.timings["total"] = time.perf_counter() - started
     return report
@@ -340,18 +374,23 @@ def _parse_stage(runner: _Runner, pages: Sequence[Path], report: BuildReport, pr
     return questions
 
 
-def _map_load_stage(runner: _Runner, questions: Sequence[Question], store: Store | None, report: BuildReport,
-                    progress: bool) -> None:
+def _map_load_stage(runner: _Runner, questions: Sequence[Question], store: Store | None, bulk: BulkLoad | None,
+                    report: BuildReport, progress: bool) -> None:
+    """Map and validate in the pool; load what is valid as it comes (through `bulk` when the store is empty).
+    Timings: `load` is the parent's store time plus, on the bulk path, the workers' staging share."""
     size = max(1, min(MAP_CHUNK, -(-len(questions) // (runner.workers * 2))))
-    map_seconds = validate_seconds = load_seconds = 0.0
-    pending: list[tuple[str, bytes]] = []
+    map_seconds = validate_seconds = load_seconds = stage_seconds = 0.0
+    pending: list[_Mapped] = []
 
     def flush() -> None:
         nonlocal load_seconds
-        if store is not None and pending:
-            t0 = time.perf_counter()
-            report.questions_changed += store.replace_graphs(pending)
-            load_seconds += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if bulk is not None:
+            for mapped in pending:
+                bulk.add(mapped.iri, mapped.staged)
+        elif store is not None and pending:
+            report.questions_changed += store.replace_graphs((m.iri, m.ntriples) for m in pending)
+        load_seconds += time.perf_counter() - t0
         pending.clear()
 
     bar = progress_bar(total=len(questions), desc="map+validate", unit="question", enabled=progress)
@@ -360,18 +399,24 @@ def _map_load_stage(runner: _Runner, questions: Sequence[Question], store: Store
         for mapped in results:
             map_seconds += mapped.map_seconds
             validate_seconds += mapped.validate_seconds
+            stage_seconds += mapped.stage_seconds
             if mapped.rejection is not None:
                 report.rejections.append(mapped.rejection)
                 continue
             report.questions_loaded += 1
-            pending.append((mapped.iri, mapped.ntriples))
+            pending.append(mapped)
         if len(pending) >= LOAD_BATCH:
             flush()
     flush()
     bar.close()
+    if bulk is not None:
+        t0 = time.perf_counter()
+        report.questions_changed += bulk.commit()
+        report.store_nquads = (bulk.staged, bulk.quads)
+        load_seconds += time.perf_counter() - t0
     report.timings["map"] = map_seconds / runner.workers
     report.timings["validate"] = validate_seconds / runner.workers
-    report.timings["load"] = load_seconds
+    report.timings["load"] = load_seconds + stage_seconds / runner.workers
 
 
 # ---------------------------------------------------------------- push

@@ -279,7 +279,7 @@ def _parse_example(source: str, line_no: int, value: str, params: tuple[Param, .
     return example
 
 
-def _check_body(source: str, body: str, params: tuple[Param, ...]) -> tuple[str, ...]:
+def _check_body(source: str, body: str, params: tuple[Param, ...], paged: bool = True) -> tuple[str, ...]:
     """Parse the body once (rdflib's parser: a syntax error here is a broken file, found at start-up) and
     check the conventions `render()` relies on. Returns the projected variables."""
     from rdflib.plugins.sparql import prepareQuery
@@ -292,7 +292,7 @@ def _check_body(source: str, body: str, params: tuple[Param, ...]) -> tuple[str,
         raise QueryFileError(source, "body", f"must be a SELECT query, not {prepared.algebra.name}")
     if not _OUTER_WHERE.search(body):
         raise QueryFileError(source, "body", "write the WHERE keyword before the outer group (parameters go there)")
-    if not _ORDER_BY.search(body):
+    if paged and not _ORDER_BY.search(body):
         raise QueryFileError(source, "body", "needs ORDER BY: pages of an unordered result are not stable")
     if _TRAILING_PAGING.search(body):
         raise QueryFileError(source, "body", "must not end with LIMIT/OFFSET: the API pages the results")
@@ -307,8 +307,9 @@ def _check_body(source: str, body: str, params: tuple[Param, ...]) -> tuple[str,
     return tuple(str(v) for v in prepared.algebra["PV"])
 
 
-def parse_named_query(path: Path) -> NamedQuery:
-    """One `.rq` file: header and body split by one small function, body checked once here."""
+def parse_named_query(path: Path, *, paged: bool = True) -> NamedQuery:
+    """One `.rq` file: header and body split by one small function, body checked once here. `paged=False` for
+    queries read whole (the publisher's): they need no ORDER BY."""
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -331,7 +332,7 @@ def parse_named_query(path: Path) -> NamedQuery:
     for key, values in header.items():
         if key not in known:
             raise QueryFileError(source, key, f"unknown header key (known: {sorted(known)})", values[0][0])
-    columns = _check_body(source, body, params)
+    columns = _check_body(source, body, params, paged)
     return NamedQuery(name, title, description, params, body, columns, source, examples)
 
 

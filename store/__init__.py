@@ -26,8 +26,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib.term import Node
+
+if TYPE_CHECKING:
+    from store.bulk import BulkLoad as BulkLoader
 
 META_GRAPH = "urn:senate-kg:meta"  # per named graph: its content hash and when that content first appeared
 
@@ -120,6 +124,11 @@ class Store(ABC):
     def replace_graphs(self, graphs: Iterable[tuple[str, bytes]]) -> int:
         """Replace each named graph (iri, N-Triples bytes) atomically: a reader sees the old graph or the new
         one, never half of either. Unchanged graphs keep their GraphInfo. Returns how many changed."""
+
+    def bulk_loader(self) -> BulkLoader | None:
+        """A faster way to fill a store that holds nothing yet (store/bulk.py), or None: the store holds
+        something, or the backend has no such path. Either way `replace_graphs` works."""
+        return None
 
     @abstractmethod
     def load_file(self, graph_iri: str, path: Path) -> int:

@@ -22,6 +22,7 @@ Why it is shaped this way:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import hashlib
@@ -33,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -55,6 +56,9 @@ from store import (
     safety,
 )
 from store.workers import Job, QueryPool
+
+if TYPE_CHECKING:
+    from store.bulk import BulkLoad
 
 T = TypeVar("T")
 
@@ -269,6 +273,9 @@ class EmbeddedStore(Store):
             except OSError as exc:
                 hint = " (is another `senate-kg` process writing it?)" if "lock" in str(exc).lower() else ""
                 raise StoreError(f"cannot open the store at {self.location} for writing{hint}: {exc}") from exc
+            from store.bulk import remove_leftovers
+
+            remove_leftovers(self.location)  # we hold the lock: a bulk load left there was killed
 
     def __repr__(self) -> str:
         return f"EmbeddedStore({self.location!r}, read_only={self.read_only})"
@@ -394,10 +401,10 @@ class EmbeddedStore(Store):
                 if iri == META_GRAPH:
                     meta_graph = data  # copied verbatim, after the graphs it describes (see `push`)
                 else:
-                    prepared[iri] = _parse_graph(iri, data)
+                    prepared[iri] = parse_graph(iri, data)
             changed += self._write_batch(handle, prepared)
         if meta_graph is not None:
-            triples = _parse_graph(META_GRAPH, meta_graph)
+            triples = parse_graph(META_GRAPH, meta_graph)
             self._update(handle, queries.template("put-graph.ru").substitute(
                 graph=str(ox.NamedNode(META_GRAPH)), triples=_lines(triples)))
             self._wrote(handle, len(triples))
@@ -435,6 +442,38 @@ class EmbeddedStore(Store):
         self._wrote(handle, len(new_quads) + sum(u.count("\n") for u in updates))
         return len(updates) + new_graphs
 
+    def bulk_loader(self) -> BulkLoad | None:
+        """The bulk path (store/bulk.py) when this store is writable and holds nothing at all."""
+        if self.read_only or next(iter(self._writer()), None) is not None:
+            return None
+        from store.bulk import BulkLoad
+
+        return BulkLoad(self)
+
+    @contextlib.contextmanager
+    def closed(self) -> Iterator[None]:
+        """The store's folder with no handle open on it, then opened again: a bulk load exchanges folders in
+        between. Closing first matters: RocksDB writes by path, so a handle closed after the exchange would
+        write its last files into the new store's folder. (The write lock is released meanwhile.)"""
+        with self._lock:
+            if self._handle is not None and self._unflushed:
+                self._flush(self._handle)
+            self._handle = None  # the last reference: RocksDB closes the database here
+            try:
+                yield
+            finally:
+                self._handle = ox.Store(self.location)
+                self._unflushed = 0
+
+    def load_staged(self, path: Path) -> None:
+        """A bulk load's staged N-Quads in one transaction: where folders cannot be exchanged atomically."""
+        handle = self._writer()
+        try:
+            handle.load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        except SyntaxError as exc:
+            raise StoreError(f"internal error: the staged graphs in {path} are not valid N-Quads: {exc}") from exc
+        self._flush(handle)
+
     def _wrote(self, handle: ox.Store, quads: int) -> None:
         """Flush now and then: pyoxigraph keeps large memtables, and a reader opening the store replays the
         log of everything not yet flushed (measured: 1.2 GB of log for 10,000 questions, 90 s to open)."""
@@ -465,7 +504,7 @@ class EmbeddedStore(Store):
         except (SyntaxError, ValueError) as exc:
             raise GraphDataError(f"{path}: not valid {fmt.name}: {exc}") from exc
         triples = [q.triple for q in quads]
-        _check_graph_name(graph_iri)
+        check_graph_name(graph_iri)
         self._write_batch(self._writer(), {graph_iri: triples})
         return len(triples)
 
@@ -498,8 +537,12 @@ class EmbeddedStore(Store):
     def close(self) -> None:
         self._pool.close()
         with self._lock:
-            if self._handle is not None and not self.read_only and self._unflushed:
-                self._flush(self._handle)
+            if self._handle is not None and not self.read_only:
+                if self._unflushed:
+                    self._flush(self._handle)
+                from store.bulk import remove_leftovers
+
+                remove_leftovers(self.location)  # a bulk load's staged file nobody took, while we hold the lock
             self._handle = None
         if self._temporary:
             shutil.rmtree(self.location, ignore_errors=True)
@@ -518,16 +561,16 @@ def _graph_info(handle: ox.Store, graph: ox.NamedNode) -> GraphInfo | None:
     return meta.graph_info(graph.value, etag and etag.object.value, modified and modified.object.value)
 
 
-def _check_graph_name(iri: str) -> ox.NamedNode:
+def check_graph_name(iri: str) -> ox.NamedNode:
     try:
         return ox.NamedNode(iri)
     except (ValueError, TypeError) as exc:
         raise GraphDataError(f"graph {iri!r}: not a valid IRI: {exc}") from exc
 
 
-def _parse_graph(iri: str, data: bytes) -> list[ox.Triple]:
+def parse_graph(iri: str, data: bytes) -> list[ox.Triple]:
     """The triples of one graph given as N-Triples; GraphDataError names the graph and the line."""
-    _check_graph_name(iri)
+    check_graph_name(iri)
     try:
         return [q.triple for q in ox.parse(data, ox.RdfFormat.N_TRIPLES)]
     except SyntaxError as exc:
@@ -583,11 +626,13 @@ class _Counter:
 
 
 def _write_dump(handle: ox.Store, out: object, fmt: ox.RdfFormat) -> int:
-    """Dataset formats keep graph names; triple formats get every triple of every graph, merged."""
+    """Dataset formats keep graph names; triple formats get every triple of every graph, merged. Datasets are
+    written by pyoxigraph itself (no Python object per quad, and without the GIL: publishing runs other work
+    meanwhile); the count is taken from the same handle, which nothing else writes during a dump."""
     if fmt in DATASET_FORMATS:
-        quads = _Counter(handle)
-        ox.serialize(quads, out, fmt)
-        return quads.count
+        count = len(handle)
+        handle.dump(out, fmt)
+        return count
     triples = _Counter(handle.query(queries.text("all-triples.rq")))
     ox.serialize(triples, out, fmt)
     return triples.count

@@ -22,7 +22,7 @@ import re
 import sqlite3
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,9 +148,12 @@ class SearchResult:
 
 
 # ---------------------------------------------------------------- building
-def build_index(path: Path, records: Iterable[SearchRecord], *, meta: dict[str, str] | None = None) -> int:
+def build_index(path: Path, records: Iterable[SearchRecord], *,
+                meta: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None) -> int:
     """Write a fresh index to a temporary file beside `path`, then move it over `path` in one `os.replace`:
     a reader opens either the old index or the new one, never a half-written file. Returns questions indexed.
+    `meta`: rows for the index's meta table, or a function that gives them once the records are written
+    (publishing passes the dumps' checksum, which a thread computes meanwhile).
 
     Rowids follow the order of `records`: give them oldest first (the publisher does) so that searches with
     too many matches to rank come back newest first."""
@@ -167,7 +170,8 @@ def build_index(path: Path, records: Iterable[SearchRecord], *, meta: dict[str, 
     return count
 
 
-def _write(path: Path, records: Iterable[SearchRecord], meta: dict[str, str]) -> int:
+def _write(path: Path, records: Iterable[SearchRecord],
+           meta: Mapping[str, str] | Callable[[], Mapping[str, str]]) -> int:
     connection = sqlite3.connect(path)
     try:
         connection.execute("PRAGMA journal_mode=OFF")
@@ -181,7 +185,7 @@ def _write(path: Path, records: Iterable[SearchRecord], meta: dict[str, str]) ->
             connection.executemany("INSERT INTO concept VALUES (?, ?, ?)",
                                    ((iri, fr, nl) for iri, (fr, nl) in sorted(concepts.items())))
             connection.executescript(_INDEXES)
-            rows = {"schema": SCHEMA_VERSION, "questions": str(count), **meta}
+            rows = {"schema": SCHEMA_VERSION, "questions": str(count), **(meta() if callable(meta) else meta)}
             connection.executemany("INSERT INTO meta VALUES (?, ?)", sorted(rows.items()))
             connection.execute("INSERT INTO question_fts(question_fts) VALUES ('optimize')")
         connection.execute("ANALYZE")

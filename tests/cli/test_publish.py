@@ -3,9 +3,11 @@ sit next to the store, rebuilt from its contents, written atomically, unchanged 
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from cli_helpers import SAMPLES
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -64,7 +66,10 @@ def test_publish_writes_dumps_sitemap_manifest_and_index_next_to_the_store(store
 
 def test_publishing_unchanged_data_changes_nothing_a_harvester_sees(store_dir):
     first = _publish(store_dir)
+    files = {p.name: p.stat().st_mtime_ns for p in dumps_dir_for(store_dir).iterdir()}
     second = _publish(store_dir)
+    assert (first.skipped, second.skipped) == (False, True)
+    assert {p.name: p.stat().st_mtime_ns for p in dumps_dir_for(store_dir).iterdir()} == files, "nothing rewritten"
     assert [(d.sha256, d.issued, d.modified) for d in first.dumps] == \
            [(d.sha256, d.issued, d.modified) for d in second.dumps]
     leftovers = [p.name for p in store_dir.parent.rglob(".*")]
@@ -113,3 +118,55 @@ def test_build_publishes_next_to_the_store(cli, tmp_path):
     assert search_index_for(store_dir).is_file()
     loaded = int(next(line for line in run.out.splitlines() if line.startswith("questions loaded")).split()[-1])
     assert manifest["search_index"]["questions"] == loaded
+
+
+def test_a_missing_file_or_another_base_publishes_again(store_dir):
+    first = _publish(store_dir)
+    (dumps_dir_for(store_dir) / first.dumps[1].name).unlink()
+    again = _publish(store_dir)
+    assert not again.skipped and (dumps_dir_for(store_dir) / first.dumps[1].name).is_file()
+    store = open_store(store_dir)
+    try:
+        other = publish(store, store_dir, Iris("http://elsewhere.test/"))
+    finally:
+        store.close()
+    assert not other.skipped and read_manifest(dumps_dir_for(store_dir))["base"] == "http://elsewhere.test/"
+
+
+def _quads(path: Path) -> set:
+    with gzip.open(path) as data:
+        return set(ox.parse(data.read(), ox.RdfFormat.N_QUADS))
+
+
+def test_publishing_takes_over_a_bulk_loads_copy_of_the_store(tmp_path):
+    """After a first build's bulk load, the dumps come from its staged N-Quads (no scan of the store): they must
+    hold exactly the quads a scan of the store gives."""
+    from store.bulk import stage_graph
+    from store.meta import now
+
+    bulk_dir, plain_dir = tmp_path / "bulk" / "store", tmp_path / "plain" / "store"
+    graphs = [(iri, g.serialize(format="nt", encoding="utf-8")) for iri, g in _graphs().items()]
+    bulk = open_store(bulk_dir)
+    try:
+        loader = bulk.bulk_loader()
+        for iri, data in graphs:
+            loader.add(iri, stage_graph(iri, data, now()))
+        loader.commit()
+        staged = (loader.staged, loader.quads)
+        report = publish(bulk, bulk_dir, Iris(BASE), nquads=staged)
+        assert not staged[0].exists(), "the staged file was taken over, not copied"
+        scan = tmp_path / "scan.nq.gz"
+        assert bulk.dump(scan) == report.quads
+    finally:
+        bulk.close()
+    nquads = next(d for d in report.dumps if d.key == "nquads")
+    assert _quads(dumps_dir_for(bulk_dir) / nquads.name) == _quads(scan)
+    plain = open_store(plain_dir)
+    try:
+        plain.replace_graphs(graphs)
+        plain_report = publish(plain, plain_dir, Iris(BASE))
+    finally:
+        plain.close()
+    assert report.quads == plain_report.quads
+    for name in ("figures", "classes", "properties", "concepts"):
+        assert read_manifest(dumps_dir_for(bulk_dir))[name] == read_manifest(dumps_dir_for(plain_dir))[name]

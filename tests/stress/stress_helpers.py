@@ -9,6 +9,7 @@ triples pyoxigraph parsed). A stored graph whose hash is neither the old nor the
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -174,12 +175,21 @@ def run_build(store_dir: Path, pages: Path, timeout: float = 900) -> subprocess.
                           timeout=timeout, check=False)
 
 
-def wal_bytes(store_dir: Path) -> int:
-    """Bytes in the store's write-ahead logs: grows as soon as a write transaction is committed."""
-    try:
-        return sum(e.stat().st_size for e in os.scandir(store_dir) if e.name.endswith(".log"))
-    except (FileNotFoundError, NotADirectoryError):
-        return 0
+def written_bytes(store_dir: Path) -> int:
+    """Bytes the build has written towards the store: the store's write-ahead logs (they grow as soon as a write
+    transaction is committed) and, on the bulk path of a first build (store/bulk.py), everything in the scratch
+    folder `DIR.bulk/` (the staged graphs, then the new store before it takes the empty one's place)."""
+    total = 0
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        total += sum(e.stat().st_size for e in os.scandir(store_dir) if e.name.endswith(".log"))
+    scratch = store_dir.with_name(store_dir.name + ".bulk")
+    for folder, _, files in os.walk(scratch):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(folder, name)).st_size
+            except FileNotFoundError:  # moved or removed while we walk
+                continue
+    return total
 
 
 def dumps_dir(store_dir: Path) -> Path:
@@ -188,9 +198,12 @@ def dumps_dir(store_dir: Path) -> Path:
 
 
 def scratch_entries(store_dir: Path) -> list[str]:
-    """Temporary files and folders publishing left in `DIR.dumps/` (dot names: `.dump-*`, `.*.partial`)."""
+    """Temporary files and folders a build left behind: publishing's in `DIR.dumps/` (dot names: `.dump-*`,
+    `.*.partial`) and a bulk load's scratch folder `DIR.bulk/` (store/bulk.py)."""
     folder = dumps_dir(store_dir)
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) if folder.is_dir() else []
+    found = sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) if folder.is_dir() else []
+    bulk = store_dir.with_name(store_dir.name + ".bulk")
+    return found + ([bulk.name] if bulk.exists() else [])
 
 
 @dataclass
@@ -223,12 +236,13 @@ def _wait_for_publish(proc: subprocess.Popen, store_dir: Path, limit: float) -> 
 
 
 def _wait_for_write(proc: subprocess.Popen, store_dir: Path, limit: float) -> bool:
-    """Poll (every 2 ms) until the write-ahead log grows: the first write transaction went to disk. Measured from
-    the smallest size seen, since opening a store may first move an old log into a table file."""
-    lowest = wal_bytes(store_dir)
+    """Poll (every 2 ms) until the build writes towards the store (`written_bytes` grows): the first write
+    transaction went to disk, or the bulk path staged its first graphs. Measured from the smallest size seen,
+    since opening a store may first move an old log into a table file."""
+    lowest = written_bytes(store_dir)
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline and proc.poll() is None:
-        size = wal_bytes(store_dir)
+        size = written_bytes(store_dir)
         if size > lowest + 1024:
             return True
         lowest = min(lowest, size)

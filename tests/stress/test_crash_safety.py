@@ -4,11 +4,13 @@ After every kill the store must open (read-only, as the server opens it) and hol
 or one complete version of its graph (hash equal to the graph the pipeline maps for that version, see
 stress_helpers), with metadata that matches; the restarted build must finish with the complete store.
 
-Two phases: version A built from nothing (kills land in parsing, mapping, loading or publishing), then version
-B (every title changed) over the complete A (each graph must be entirely A or entirely B). Within a phase every
-other kill starts again from the phase's starting state, the others hit a build restarted after a kill; each
-phase ends with a restarted build that must complete.
-Kill points take turns: a random delay after the store's first write (the load is a small part of a build:
+Two phases: version A built from nothing (kills land in parsing, mapping, loading or publishing; the load is the
+bulk path of store/bulk.py: staging, bulk loading beside the store, exchanging the folders), then version B (every
+title changed) over the complete A (transactional writes: each graph must be entirely A or entirely B).
+Within a phase every other kill starts again from the phase's starting state, the others hit a build restarted
+after a kill; each phase ends with a restarted build that must complete.
+Kill points take turns: a random delay after the build first writes towards the store (a transaction, or the
+bulk path's first staged graphs; the load is a small part of a build:
 random times alone would rarely land in it), after publishing starts, or a random time. Short form: 200 pages,
 one kill per phase (during the first write in A, during publishing in B); SENATE_KG_STRESS=long: 2,000 pages,
 8 kills per phase.
@@ -36,7 +38,7 @@ from stress_helpers import (
 pytestmark = pytest.mark.slow
 
 KILLS_PER_PHASE = scaled(1, 8)
-WRITE_WINDOW = scaled(0.6, 8.0)  # seconds after the first write: 2,000 pages load in 4 transactions of 500
+WRITE_WINDOW = scaled(0.6, 8.0)  # seconds after the first write: B's 2,000 pages load in 4 transactions of 500
 
 
 def _kill(rng: random.Random, trigger: str, horizon: float) -> Kill:
@@ -59,12 +61,13 @@ def _plan(rng: random.Random, count: int, horizon: float, *, start: int = 0) -> 
 def _kill_and_check(store: Path, pages: Path, kill: Kill, versions: dict[str, dict[str, str]], phase: str,
                     required: set[str]) -> None:
     kill_build(store, pages, kill)
+    in_bulk_load = store.with_name(store.name + ".bulk").exists()  # killed while staging or bulk loading
     snap = snapshot(store, known=set().union(*versions.values()))  # it must open and read after a kill anywhere
     found = problems(snap, versions, required=required)
     counts = version_counts(snap, versions)
     record("crash-kill", phase=phase, trigger=kill.trigger, delay_s=round(kill.delay, 3), killed_at_s=round(kill.at, 2),
-           finished_first=kill.finished_first, orphans=kill.orphans, graphs=len(snap.graphs), **counts,
-           problems=len(found))
+           finished_first=kill.finished_first, orphans=kill.orphans, in_bulk_load=in_bulk_load,
+           graphs=len(snap.graphs), **counts, problems=len(found))
     assert not found, f"after a kill ({kill}): " + "; ".join(found[:10])
     assert kill.orphans == 0, f"{kill.orphans} build processes were still running 10 s after the main one was killed"
 
@@ -81,8 +84,8 @@ def _finish(store: Path, pages: Path, expected: dict[str, str], phase: str) -> f
     return seconds
 
 
-SCRATCH_BUG = ("a build killed while publishing left its scratch folder (DIR.dumps/.dump-*, up to a whole "
-               "uncompressed dump) behind after the rebuild")
+SCRATCH_BUG = ("a killed build left a scratch folder (DIR.dumps/.dump-*, up to a whole uncompressed dump, or "
+               "DIR.bulk/, a bulk load's staged graphs and store) behind after the rebuild")
 
 
 def _restore(saved: Path | None, run: Path) -> None:
