@@ -62,7 +62,7 @@ from mapping.text import (
 __all__ = ["decode_page", "detect_layout", "parse_page", "split_title"]
 
 # ------------------------------------------------------------------------------------------------ grammar
-_ID = r"(\d{1,2})-(\d{1,5})"  # "5-8900": legislature, number
+_ID = r"(\d{1,2})-(\d{1,6})"  # "5-8900": legislature, number (6 digits: more than a legislature has ever reached)
 _SENATE = r"(?:(?:S[ÉE]NAT|SENAAT) )?"  # the print views prefix the number with the house's name
 _RULE = re.compile(r"_{3,}(?: _{3,})*")
 _SESSION = re.compile(r"(?:Session|Zitting) (\d{4}-\d{4})", re.I)

@@ -62,6 +62,15 @@ def test_bilingual_other_legislature_and_months():
                              "nl": "De minister heeft op de vraag geantwoord."}
 
 
+@pytest.mark.parametrize("number", ["9-1", "12-99999", "8-123456"])
+def test_question_numbers_of_any_length_a_legislature_may_reach(number):
+    q = parse_page(bilingual(number=number), "b.txt")
+    assert q.identifier == number
+    detail = parse_page(detail_fr(number=number, body=f"Question n° {number} du 1er mars 2024 : "
+                                                      "(Question posée en français)\n\nMa question."), "d.txt")
+    assert detail.identifier == number
+
+
 def test_bilingual_long_sibling_run_in_both_label_languages():
     siblings = [f"Aussi posée à : question écrite 3-{n}" for n in range(413, 473)]
     siblings += [f"Ook gesteld aan : schriftelijke vraag 3-{n}" for n in range(413, 473)]
