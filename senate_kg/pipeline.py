@@ -72,9 +72,6 @@ class BuildReport:
     questions_changed: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: parse, map, validate, load
-    # After a bulk load (store/bulk.py): an N-Quads file holding exactly what the store holds, and its quads;
-    # publishing takes it over instead of dumping the store again.
-    store_nquads: tuple[Path, int] | None = None
 
 
 # ---------------------------------------------------------------- finding the pages
@@ -324,11 +321,13 @@ def _install_state(iris: Iris, *, stage: bool) -> None:
 
 
 def build(paths: Sequence[Path], store: Store | None, iris: Iris, *, progress: bool = False,
-          workers: int | None = None) -> BuildReport:
+          workers: int | None = None, on_staged: Callable[[Path, int], None] | None = None) -> BuildReport:
     """Parse, merge, map, validate every page under `paths`; load each valid question (store=None:
     validate only). One broken page never stops the batch.
 
     `workers`: processes for parse/map/validate (default: every usable core; 1 = no pool).
+    `on_staged(file, quads)`: on the bulk path, called with the staged N-Quads (what the store will hold) just
+    before the bulk load, so that publishing can start on the dumps meanwhile (the load uses ~1 core).
     Timings: parse, merge and load are wall-clock seconds; map and validate run together in the pool, so they
     are reported as the pool's wall-clock share of each (worker seconds / workers). Loading overlaps mapping.
     """
@@ -347,7 +346,7 @@ def build(paths: Sequence[Path], store: Store | None, iris: Iris, *, progress: b
         merged, rejected = merge_all(questions)
         report.rejections.extend(rejected)
         report.timings["merge"] = time.perf_counter() - t0
-        _map_load_stage(runner, merged, store, bulk, report, progress)
+        _map_load_stage(runner, merged, store, bulk, report, progress, on_staged)
         runner.close()
     except BaseException:
         runner.terminate()
@@ -375,7 +374,7 @@ def _parse_stage(runner: _Runner, pages: Sequence[Path], report: BuildReport, pr
 
 
 def _map_load_stage(runner: _Runner, questions: Sequence[Question], store: Store | None, bulk: BulkLoad | None,
-                    report: BuildReport, progress: bool) -> None:
+                    report: BuildReport, progress: bool, on_staged: Callable[[Path, int], None] | None) -> None:
     """Map and validate in the pool; load what is valid as it comes (through `bulk` when the store is empty).
     Timings: `load` is the parent's store time plus, on the bulk path, the workers' staging share."""
     size = max(1, min(MAP_CHUNK, -(-len(questions) // (runner.workers * 2))))
@@ -411,8 +410,9 @@ def _map_load_stage(runner: _Runner, questions: Sequence[Question], store: Store
     bar.close()
     if bulk is not None:
         t0 = time.perf_counter()
+        if on_staged is not None:
+            on_staged(*bulk.finish_staging())
         report.questions_changed += bulk.commit()
-        report.store_nquads = (bulk.staged, bulk.quads)
         load_seconds += time.perf_counter() - t0
     report.timings["map"] = map_seconds / runner.workers
     report.timings["validate"] = validate_seconds / runner.workers

@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -108,51 +108,123 @@ def search_index_for(store_dir: Path) -> Path:
 
 def publish(store: Store, store_dir: Path, iris: Iris, *, nquads: tuple[Path, int] | None = None) -> PublishReport:
     """Rebuild the dumps, the sitemap, the manifest and the search index from `store`'s contents.
-    `nquads` (file, quads): an N-Quads file holding exactly what the store holds, taken over (moved) as the
-    source of the dumps instead of a scan of the store (a first build's bulk load leaves one: 13 s saved at
-    10,000 questions). Its lines are in another order than a scan's: the dumps' bytes differ, not their data."""
-    dumps_dir = dumps_dir_for(store_dir)
-    dumps_dir.mkdir(parents=True, exist_ok=True)
-    report = PublishReport(dumps_dir, search_index_for(store_dir))
-    previous = read_manifest(dumps_dir)
-    now = _utc_now()
-    with _timed(report, "fingerprint"):
-        fingerprint = content_fingerprint(store, iris)
-    if is_current(previous, fingerprint, dumps_dir, report.search_index):
-        return _unchanged(report, previous)
+    `nquads` (file, quads): an N-Quads file holding exactly what the store holds, used as the source of the
+    dumps instead of a scan of the store (a first build's bulk load leaves one: 13 s saved at 10,000 questions).
+    Its lines are in another order than a scan's: the dumps' bytes differ, not their data."""
+    with Publication(store_dir, iris) as publication:
+        if nquads is not None:
+            publication.prepare_dumps(nquads=nquads)
+        return publication.finish(store)
 
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="publish") as pool:
-        dumps = pool.submit(_timed(report, "dumps").call, write_dumps, store, dumps_dir, previous, now, nquads)
+
+class Publication:
+    """One publication in two steps, so that a first build can write its dumps (from its bulk load's staged copy
+    of the store) while the store is still being loaded:
+    - `prepare_dumps()` (optional): the dumps, in background threads, into a scratch folder; nothing installed;
+    - `finish(store)`: the figures, sitemap and search index from the store (threads), then the dumps moved into
+      place and the manifest written last. Nothing is installed unless the store was complete: a build that
+      fails after `prepare_dumps` leaves the previous publication as it was.
+    Use as a context manager: leaving it waits for the threads and removes the scratch folder."""
+
+    def __init__(self, store_dir: Path, iris: Iris) -> None:
+        self.iris = iris
+        self.dumps_dir = dumps_dir_for(store_dir)
+        self.report = PublishReport(self.dumps_dir, search_index_for(store_dir))
+        self.previous: dict[str, Any] = {}
+        self.now = _utc_now()
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="publish")
+        self._scratch: Path | None = None
+        self._dumps: Future[list[tuple[DumpFile, Path]]] | None = None
+
+    def __enter__(self) -> Publication:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def prepare_dumps(self, store: Store | None = None, nquads: tuple[Path, int] | None = None) -> None:
+        """Start writing the dumps into a scratch folder: from `nquads` (file, quads), a file holding exactly what
+        the store holds once loaded (hard-linked into the scratch folder: whoever made it may remove it), else from
+        a scan of `store`."""
+        if self._dumps is not None:
+            return
+        try:  # a failure (a full disk) is the publication's, reported by `finish`: it must not stop a build
+            self.dumps_dir.mkdir(parents=True, exist_ok=True)
+            self.previous = read_manifest(self.dumps_dir)
+            self._scratch = Path(tempfile.mkdtemp(dir=self.dumps_dir, prefix=".dump-"))
+        except OSError as exc:
+            self._dumps = Future()
+            self._dumps.set_exception(exc)
+            return
+        self._dumps = self._pool.submit(_timed(self.report, "dumps").call, self._write_dumps, store, nquads)
+
+    def _write_dumps(self, store: Store | None, nquads: tuple[Path, int] | None) -> list[tuple[DumpFile, Path]]:
+        assert self._scratch is not None
+        if nquads is not None:
+            _link_or_copy(nquads[0], self._scratch / f"dump{DUMP_FORMATS[0].suffix}")
+        return prepare_dumps(store, self._scratch, self.previous, self.now, None if nquads is None else nquads[1])
+
+    def finish(self, store: Store) -> PublishReport:
+        """Everything else from the store, then the dumps and the manifest in place; the report says what."""
+        report, iris = self.report, self.iris
+        with _timed(report, "fingerprint"):
+            fingerprint = content_fingerprint(store, iris)
+        if self._dumps is None:
+            self.previous = read_manifest(self.dumps_dir)
+            if is_current(self.previous, fingerprint, self.dumps_dir, report.search_index):
+                return _unchanged(report, self.previous)
+            self.prepare_dumps(store)
+        dumps = self._dumps
+        if self._scratch is None:  # the dumps could not even start: say why
+            dumps.result()
 
         def generation() -> str:  # the N-Quads checksum: a fingerprint of the store's contents
-            return dumps.result()[0].sha256
+            return dumps.result()[0][0].sha256
 
+        pool, now = self._pool, self.now
         figures = pool.submit(_timed(report, "figures").call, dataset_figures, store, iris)
-        sitemaps = pool.submit(_timed(report, "sitemap").call, write_sitemaps, store, dumps_dir, iris)
+        sitemaps = pool.submit(_timed(report, "sitemap").call, write_sitemaps, store, self._scratch, iris)
         indexed = pool.submit(_timed(report, "search").call, build_index, report.search_index,
                               search_records(store, iris), meta=lambda: {"generation": generation(), "built": now})
         example = min((str(row["question"]) for row in run(store, "question-graphs", iris)), default=None)
-        report.dumps, report.questions_indexed = dumps.result(), indexed.result()
+        prepared, report.questions_indexed = dumps.result(), indexed.result()
         sitemap_files, report.sitemap_urls = sitemaps.result()
-    report.quads = report.dumps[0].quads
-    manifest = {
-        "generator": "senate-kg",
-        "version": __version__,
-        "content": fingerprint,
-        "base": iris.base,
-        "generation": generation(),
-        "published": now,
-        "modified": max((d.modified for d in report.dumps), default=now),
-        "dumps": [asdict(d) for d in report.dumps],
-        "sitemaps": sitemap_files,
-        "search_index": {"file": report.search_index.name, "questions": report.questions_indexed},
-        "example": example,
-        **figures.result(),
-    }
-    _write_atomic(dumps_dir / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False)
-                  .encode("utf-8"))
-    _remove_stale(dumps_dir, {d.name for d in report.dumps} | set(sitemap_files) | {MANIFEST})
-    return report
+        report.dumps = [dump for dump, _ in prepared]
+        report.quads = report.dumps[0].quads
+        for _, packed in prepared:
+            os.replace(packed, self.dumps_dir / packed.name)
+        for name in sitemap_files:
+            os.replace(self._scratch / name, self.dumps_dir / name)
+        manifest = {
+            "generator": "senate-kg",
+            "version": __version__,
+            "content": fingerprint,
+            "base": iris.base,
+            "generation": generation(),
+            "published": now,
+            "modified": max((d.modified for d in report.dumps), default=now),
+            "dumps": [asdict(d) for d in report.dumps],
+            "sitemaps": sitemap_files,
+            "search_index": {"file": report.search_index.name, "questions": report.questions_indexed},
+            "example": example,
+            **figures.result(),
+        }
+        _write_atomic(self.dumps_dir / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False)
+                      .encode("utf-8"))
+        _remove_stale(self.dumps_dir, {d.name for d in report.dumps} | set(sitemap_files) | {MANIFEST})
+        return report
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system: a copy
+        shutil.copyfile(source, target)
 
 
 # ---------------------------------------------------------------- unchanged content
@@ -187,52 +259,50 @@ def _unchanged(report: PublishReport, manifest: dict[str, Any]) -> PublishReport
 
 
 # ---------------------------------------------------------------- dumps
-def write_dumps(store: Store, dumps_dir: Path, previous: dict[str, Any], now: str,
-                source: tuple[Path, int] | None = None) -> list[DumpFile]:
-    """Every dump: the store writes the N-Quads one (one scan of the store) unless `source` (file, quads)
-    already holds it, the other formats are converted from it (pyoxigraph, file to file), each gzipped
-    deterministically; the formats in parallel threads (none of this holds the GIL for long)."""
-    with tempfile.TemporaryDirectory(dir=dumps_dir, prefix=".dump-") as scratch:
-        nquads = Path(scratch) / f"dump{DUMP_FORMATS[0].suffix}"
-        if source is None:
-            quads = store.dump(nquads)
-        else:
-            shutil.move(source[0], nquads)  # a rename: the bulk load's scratch folder is a sibling
-            quads = source[1]
+def prepare_dumps(store: Store | None, scratch: Path, previous: dict[str, Any], now: str,
+                  quads: int | None = None) -> list[tuple[DumpFile, Path]]:
+    """Every dump, gzipped, in `scratch` (not yet in place). The N-Quads one is `scratch/dump.nq` when `quads`
+    is given (its number of lines), else a scan of the store writes it; the other formats are converted from it
+    (pyoxigraph, file to file); the formats in parallel threads (none of this holds the GIL for long)."""
+    nquads = scratch / f"dump{DUMP_FORMATS[0].suffix}"
+    if quads is None:
+        assert store is not None, "a store to dump, or the N-Quads already there"
+        quads = store.dump(nquads)
 
-        def one(fmt: DumpFormat) -> DumpFile:
-            raw = Path(scratch) / f"dump{fmt.suffix}"
-            if raw != nquads:
-                convert_dump(nquads, raw)
-            return write_dump(raw, quads, dumps_dir, fmt, previous, now)
+    def one(fmt: DumpFormat) -> tuple[DumpFile, Path]:
+        raw = scratch / f"dump{fmt.suffix}"
+        if raw != nquads:
+            convert_dump(nquads, raw)
+        packed = pack_dump(raw, quads, fmt, previous, now)
+        if raw != nquads:  # the N-Quads stay until every conversion from them is done
+            raw.unlink()
+        return packed
 
-        with ThreadPoolExecutor(max_workers=len(DUMP_FORMATS), thread_name_prefix="publish-dump") as pool:
-            return list(pool.map(one, DUMP_FORMATS))
+    with ThreadPoolExecutor(max_workers=len(DUMP_FORMATS), thread_name_prefix="publish-dump") as pool:
+        return list(pool.map(one, DUMP_FORMATS))
 
 
-def write_dump(raw: Path, quads: int, dumps_dir: Path, fmt: DumpFormat, previous: dict[str, Any],
-               now: str) -> DumpFile:
-    """One dump, gzipped deterministically (mtime 0, no file name in the header: the same store gives the same
-    bytes and checksum)."""
+def pack_dump(raw: Path, quads: int, fmt: DumpFormat, previous: dict[str, Any], now: str) -> tuple[DumpFile, Path]:
+    """One dump gzipped deterministically beside `raw` (mtime 0, no file name in the header: the same store gives
+    the same bytes and checksum); its description and where it is."""
     name = f"{DUMP_PREFIX}{fmt.suffix}.gz"
-    with tempfile.TemporaryDirectory(dir=dumps_dir, prefix=".dump-") as scratch:
-        packed = Path(scratch) / name
-        digest = hashlib.sha256()
-        with raw.open("rb") as src, packed.open("wb") as out, \
-                gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as dst:
-            while chunk := src.read(1 << 20):
-                dst.write(chunk)
-        with packed.open("rb") as done:
-            while chunk := done.read(1 << 20):
-                digest.update(chunk)
-        sha256 = digest.hexdigest()
-        size = packed.stat().st_size
-        os.chmod(packed, 0o644)
-        os.replace(packed, dumps_dir / name)
+    packed = raw.with_name(name)
+    digest = hashlib.sha256()
+    with raw.open("rb") as src, packed.open("wb") as out, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+    with packed.open("rb") as done:
+        while chunk := done.read(1 << 20):
+            digest.update(chunk)
+    sha256 = digest.hexdigest()
+    os.chmod(packed, 0o644)
     old = next((d for d in previous.get("dumps", []) if d.get("name") == name), None)
     issued = old["issued"] if old else now
     modified = old["modified"] if old and old.get("sha256") == sha256 else now
-    return DumpFile(name, fmt.key, fmt.media_type, fmt.file_type, fmt.label, size, sha256, quads, issued, modified)
+    dump = DumpFile(name, fmt.key, fmt.media_type, fmt.file_type, fmt.label, packed.stat().st_size, sha256, quads,
+                    issued, modified)
+    return dump, packed
 
 
 def read_manifest(dumps_dir: Path) -> dict[str, Any]:
@@ -338,9 +408,9 @@ def _record(row: Row, concepts: list[tuple[str, str | None, str | None]]) -> Sea
 
 
 # ---------------------------------------------------------------- sitemap
-def write_sitemaps(store: Store, dumps_dir: Path, iris: Iris) -> tuple[list[str], int]:
-    """The HTML pages (every resource with a page of its own) as sitemap files of at most SITEMAP_LIMIT URLs;
-    the server answers /sitemap.xml with the only file, or with an index of them."""
+def write_sitemaps(store: Store, folder: Path, iris: Iris) -> tuple[list[str], int]:
+    """The HTML pages (every resource with a page of its own) as sitemap files of at most SITEMAP_LIMIT URLs,
+    written in `folder`; the server answers /sitemap.xml with the only file, or with an index of them."""
     modified: dict[str, str | None] = {iris.base: None}
     for row in run(store, "sitemap-pages", iris):
         page = str(row["page"])
@@ -353,7 +423,7 @@ def write_sitemaps(store: Store, dumps_dir: Path, iris: Iris) -> tuple[list[str]
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
                  *(_sitemap_url(url, modified[url]) for url in chunk), "</urlset>", ""]
-        _write_atomic(dumps_dir / name, "\n".join(lines).encode("utf-8"))
+        _write_atomic(folder / name, "\n".join(lines).encode("utf-8"))
         names.append(name)
     return names, len(pages)
 

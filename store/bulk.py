@@ -101,12 +101,16 @@ class BulkLoad:
         self._out.write(nquads)
         self.quads += nquads.count(b"\n")
 
+    def finish_staging(self) -> tuple[Path, int]:
+        """No more graphs: the staged file is complete. Returns it and its number of quads."""
+        self._out.close()
+        return self.staged, self.quads
+
     def commit(self) -> int:
         """Load the staged graphs into a new store, then put that store in place of the empty one. Returns the
-        number of graphs loaded. The staged file stays (`self.staged`, `self.quads`): it is an N-Quads copy of
-        the whole store, which publishing moves into its dumps instead of scanning the store again; the next
-        writer removes it if nothing does."""
-        self._out.close()
+        number of graphs loaded. The staged file stays (`self.staged`, `self.quads`) until the store is closed: it
+        is an N-Quads copy of the whole store, which publishing uses for its dumps instead of scanning the store."""
+        self.finish_staging()
         try:
             if self._names:
                 new_store = self.scratch / STAGED_STORE

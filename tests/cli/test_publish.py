@@ -154,11 +154,12 @@ def test_publishing_takes_over_a_bulk_loads_copy_of_the_store(tmp_path):
         loader.commit()
         staged = (loader.staged, loader.quads)
         report = publish(bulk, bulk_dir, Iris(BASE), nquads=staged)
-        assert not staged[0].exists(), "the staged file was taken over, not copied"
         scan = tmp_path / "scan.nq.gz"
         assert bulk.dump(scan) == report.quads
     finally:
         bulk.close()
+    assert not staged[0].parent.exists(), "closing the store removes the bulk load's scratch folder"
+    assert [p.name for p in dumps_dir_for(bulk_dir).iterdir() if p.name.startswith(".")] == []
     nquads = next(d for d in report.dumps if d.key == "nquads")
     assert _quads(dumps_dir_for(bulk_dir) / nquads.name) == _quads(scan)
     plain = open_store(plain_dir)
@@ -170,3 +171,18 @@ def test_publishing_takes_over_a_bulk_loads_copy_of_the_store(tmp_path):
     assert report.quads == plain_report.quads
     for name in ("figures", "classes", "properties", "concepts"):
         assert read_manifest(dumps_dir_for(bulk_dir))[name] == read_manifest(dumps_dir_for(plain_dir))[name]
+
+
+def test_dumps_prepared_for_a_load_that_fails_are_never_installed(store_dir, tmp_path):
+    """A first build prepares its dumps while the store is loading; if the load then fails, the publication is
+    closed without `finish`: what was published before stays, and no scratch is left."""
+    from senate_kg.publish import Publication
+
+    first = _publish(store_dir)
+    before = {p.name: p.read_bytes() for p in dumps_dir_for(store_dir).iterdir()}
+    other = tmp_path / "other.nq"
+    other.write_bytes(b"<http://x.test/s> <http://x.test/p> <http://x.test/o> <http://x.test/g> .\n")
+    with Publication(store_dir, Iris(BASE)) as publication:
+        publication.prepare_dumps(nquads=(other, 1))
+    assert {p.name: p.read_bytes() for p in dumps_dir_for(store_dir).iterdir()} == before
+    assert read_manifest(dumps_dir_for(store_dir))["generation"] == first.dumps[0].sha256

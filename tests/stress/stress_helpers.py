@@ -209,6 +209,7 @@ def scratch_entries(store_dir: Path) -> list[str]:
 @dataclass
 class Kill:
     trigger: str  # "time": after a random delay; "write": a random delay after the store's first write;
+    # "bulk": a random delay after a bulk load starts loading (its new store appears in DIR.bulk/);
     # "publish": a random delay after publishing starts writing its dumps
     delay: float  # seconds from start (time) or from the first write (write)
     at: float = 0.0  # seconds from start when the SIGKILL was sent
@@ -250,6 +251,25 @@ def _wait_for_write(proc: subprocess.Popen, store_dir: Path, limit: float) -> bo
     return False
 
 
+def bulk_state(store_dir: Path) -> str:
+    """Where a bulk load is (store/bulk.py): "none", "staging" (its scratch folder, no store yet) or "loading"
+    (its new store is being written, or was exchanged with the empty one that now waits for removal)."""
+    scratch = store_dir.with_name(store_dir.name + ".bulk")
+    if not scratch.exists():
+        return "none"
+    return "loading" if (scratch / "store").exists() else "staging"
+
+
+def _wait_for_bulk_load(proc: subprocess.Popen, store_dir: Path, limit: float) -> bool:
+    """Poll (every 2 ms) until the bulk load has started writing its new store."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and proc.poll() is None:
+        if bulk_state(store_dir) == "loading":
+            return True
+        time.sleep(0.002)
+    return False
+
+
 def kill_build(store_dir: Path, pages: Path, kill: Kill, limit: float = 900) -> Kill:
     """Start `senate-kg build` in its own session and SIGKILL its main process as `kill` says (only the main
     process, as the kernel's OOM killer or a crashed machine would end it); then count the pool workers it
@@ -258,7 +278,7 @@ def kill_build(store_dir: Path, pages: Path, kill: Kill, limit: float = 900) -> 
     proc = subprocess.Popen(build_command(store_dir, pages), cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        waits = {"write": _wait_for_write, "publish": _wait_for_publish}
+        waits = {"write": _wait_for_write, "bulk": _wait_for_bulk_load, "publish": _wait_for_publish}
         if kill.trigger in waits and not waits[kill.trigger](proc, store_dir, limit):
             kill.finished_first = proc.poll() is not None
         deadline = time.monotonic() + kill.delay

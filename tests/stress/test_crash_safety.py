@@ -10,10 +10,9 @@ title changed) over the complete A (transactional writes: each graph must be ent
 Within a phase every other kill starts again from the phase's starting state, the others hit a build restarted
 after a kill; each phase ends with a restarted build that must complete.
 Kill points take turns: a random delay after the build first writes towards the store (a transaction, or the
-bulk path's first staged graphs; the load is a small part of a build:
+bulk path's first staged graphs), after a bulk load starts (phase A; the load is a small part of a build:
 random times alone would rarely land in it), after publishing starts, or a random time. Short form: 200 pages,
-one kill per phase (during the first write in A, during publishing in B); SENATE_KG_STRESS=long: 2,000 pages,
-8 kills per phase.
+one kill per trigger in A, one in B (during publishing); SENATE_KG_STRESS=long: 2,000 pages, 8 kills per phase.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from pathlib import Path
 import pytest
 from stress_helpers import (
     Kill,
+    bulk_state,
     kill_build,
     problems,
     record,
@@ -39,34 +39,39 @@ pytestmark = pytest.mark.slow
 
 KILLS_PER_PHASE = scaled(1, 8)
 WRITE_WINDOW = scaled(0.6, 8.0)  # seconds after the first write: B's 2,000 pages load in 4 transactions of 500
+BULK_WINDOW = scaled(0.3, 1.5)  # seconds after a bulk load starts: 2,000 pages load and exchange in about 1 s
+FIRST_BUILD = ("write", "bulk", "publish", "time")  # from nothing: the bulk path
 
 
 def _kill(rng: random.Random, trigger: str, horizon: float) -> Kill:
     """"write": at once when the write-ahead log grows (inside the transaction's write, half the time) or up to
-    WRITE_WINDOW s later (between transactions); "publish": up to 1 s after publishing starts writing dumps; "time":
-    anywhere up to `horizon` seconds."""
+    WRITE_WINDOW s later (between transactions); "bulk": up to BULK_WINDOW s after a bulk load starts writing its
+    new store (loading, exchanging the folders, just after); "publish": up to 1 s after publishing starts writing
+    dumps; "time": anywhere up to `horizon` seconds."""
     if trigger == "write":
         return Kill("write", 0.0 if rng.random() < 0.5 else rng.uniform(0.0, WRITE_WINDOW))
+    if trigger == "bulk":
+        return Kill("bulk", rng.uniform(0.0, BULK_WINDOW))
     if trigger == "publish":
         return Kill("publish", rng.uniform(0.0, 1.0))
     return Kill("time", rng.uniform(0.3, horizon))
 
 
-def _plan(rng: random.Random, count: int, horizon: float, *, start: int = 0) -> list[Kill]:
-    """Triggers in turn (write, publish, time), from `start`."""
-    cycle = ("write", "publish", "time")
-    return [_kill(rng, cycle[(start + i) % 3], horizon) for i in range(count)]
+def _plan(rng: random.Random, count: int, horizon: float, *, start: int = 0,
+          cycle: tuple[str, ...] = ("write", "publish", "time")) -> list[Kill]:
+    """Triggers in turn, from `start`."""
+    return [_kill(rng, cycle[(start + i) % len(cycle)], horizon) for i in range(count)]
 
 
 def _kill_and_check(store: Path, pages: Path, kill: Kill, versions: dict[str, dict[str, str]], phase: str,
                     required: set[str]) -> None:
     kill_build(store, pages, kill)
-    in_bulk_load = store.with_name(store.name + ".bulk").exists()  # killed while staging or bulk loading
+    bulk = bulk_state(store)  # what the kill left of a bulk load
     snap = snapshot(store, known=set().union(*versions.values()))  # it must open and read after a kill anywhere
     found = problems(snap, versions, required=required)
     counts = version_counts(snap, versions)
     record("crash-kill", phase=phase, trigger=kill.trigger, delay_s=round(kill.delay, 3), killed_at_s=round(kill.at, 2),
-           finished_first=kill.finished_first, orphans=kill.orphans, in_bulk_load=in_bulk_load,
+           finished_first=kill.finished_first, orphans=kill.orphans, bulk=bulk,
            graphs=len(snap.graphs), **counts, problems=len(found))
     assert not found, f"after a kill ({kill}): " + "; ".join(found[:10])
     assert kill.orphans == 0, f"{kill.orphans} build processes were still running 10 s after the main one was killed"
@@ -115,7 +120,7 @@ def test_killed_builds_leave_whole_graphs_and_the_rebuild_completes(versions, tm
     # Phase A: from nothing. The first kill is write-triggered; its time tells how long a build runs.
     first = _kill(rng, "write", 0)
     _phase(store, None, versions.pages_a, [first], {"A": a}, "A", set())
-    rest = _plan(rng, KILLS_PER_PHASE - 1, horizon=max(2.0, 2 * first.at), start=1)
+    rest = _plan(rng, max(KILLS_PER_PHASE, 4) - 1, horizon=max(2.0, 2 * first.at), start=1, cycle=FIRST_BUILD)
     _phase(store, None, versions.pages_a, rest, {"A": a}, "A", set())
     build_seconds = _finish(store, versions.pages_a, a, "A")
     shutil.copytree(store.parent, tmp_path / "complete-a")
