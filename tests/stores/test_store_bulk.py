@@ -8,7 +8,6 @@ store sees nothing or everything, that nothing is left behind, and the fallback 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -35,14 +34,27 @@ def graph(i: int) -> tuple[str, bytes]:
 GRAPHS = [graph(i) for i in range(30)]
 
 
-def bulk_store(location: Path, graphs=GRAPHS) -> EmbeddedStore:
-    store = EmbeddedStore(location, query_workers=1)
+@pytest.fixture
+def open_store(tmp_path):
+    """Opens embedded stores under tmp_path (`open_store("name", read_only=...)`), all closed at the end."""
+    opened: list[EmbeddedStore] = []
+
+    def open_(name: str = "store", **options) -> EmbeddedStore:
+        opened.append(EmbeddedStore(tmp_path / name, query_workers=1, **options))
+        return opened[-1]
+
+    yield open_
+    for store in reversed(opened):
+        store.close()
+
+
+def bulk_load(store: EmbeddedStore, graphs=GRAPHS):
     loader = store.bulk_loader()
     assert loader is not None, "an empty store takes the bulk path"
     for iri, data in graphs:
         loader.add(iri, stage_graph(iri, data, WHEN))
     assert loader.commit() == len(graphs)
-    return store
+    return loader
 
 
 def content(store: EmbeddedStore) -> dict[str, set[str]]:
@@ -54,109 +66,81 @@ def content(store: EmbeddedStore) -> dict[str, set[str]]:
     return out
 
 
-def test_bulk_load_writes_what_the_transactional_path_writes(tmp_path):
-    bulk = bulk_store(tmp_path / "bulk")
-    plain = EmbeddedStore(tmp_path / "plain", query_workers=1)
-    try:
-        assert plain.replace_graphs(GRAPHS) == len(GRAPHS)
-        assert content(bulk) == content(plain)
-        for iri, _ in GRAPHS:
-            assert bulk.graph_info(iri).etag == plain.graph_info(iri).etag
-            assert bulk.graph_info(iri).modified == WHEN
-        # the same graphs again change nothing: the etags agree with the transactional path's
-        assert bulk.replace_graphs(GRAPHS) == 0
-        assert bulk.replace_graphs([graph(1000)]) == 1  # and it takes transactional writes afterwards
-    finally:
-        bulk.close()
-        plain.close()
+def test_bulk_load_writes_what_the_transactional_path_writes(open_store):
+    bulk, plain = open_store("bulk"), open_store("plain")
+    bulk_load(bulk)
+    assert plain.replace_graphs(GRAPHS) == len(GRAPHS)
+    assert content(bulk) == content(plain)
+    for iri, _ in GRAPHS:
+        assert bulk.graph_info(iri).etag == plain.graph_info(iri).etag
+        assert bulk.graph_info(iri).modified == WHEN
+    # the same graphs again change nothing: the etags agree with the transactional path's
+    assert bulk.replace_graphs(GRAPHS) == 0
+    assert bulk.replace_graphs([graph(1000)]) == 1  # and it takes transactional writes afterwards
 
 
-def test_a_store_that_holds_anything_gets_no_bulk_loader(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", query_workers=1)
-    try:
-        store.replace_graphs([graph(1)])
-        assert store.bulk_loader() is None
-    finally:
-        store.close()
-    reader = EmbeddedStore(tmp_path / "store", read_only=True, query_workers=1)
-    try:
-        assert reader.bulk_loader() is None
-    finally:
-        reader.close()
+def test_a_store_that_holds_anything_gets_no_bulk_loader(open_store):
+    store = open_store()
+    store.replace_graphs([graph(1)])
+    assert store.bulk_loader() is None
+    store.close()
+    assert open_store(read_only=True).bulk_loader() is None
 
 
-def test_the_staged_file_is_an_nquads_copy_of_the_store(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", query_workers=1)
-    try:
-        loader = store.bulk_loader()
-        for iri, data in GRAPHS:
-            loader.add(iri, stage_graph(iri, data, WHEN))
-        loader.commit()
-        staged = list(ox.parse(path=str(loader.staged), format=ox.RdfFormat.N_QUADS))
-        assert len(staged) == loader.quads
-        dumped = tmp_path / "dump.nq"
-        assert store.dump(dumped) == loader.quads
-        assert set(staged) == set(ox.parse(path=str(dumped), format=ox.RdfFormat.N_QUADS))
-        assert {q.graph_name.value for q in staged} == {iri for iri, _ in GRAPHS} | {META_GRAPH}
-    finally:
-        store.close()
-    assert not scratch_dir(tmp_path / "store").exists(), "closing the store removes the staged file nobody took"
+def test_the_staged_file_is_an_nquads_copy_of_the_store(open_store, tmp_path):
+    store = open_store()
+    loader = bulk_load(store)
+    staged = list(ox.parse(path=str(loader.staged), format=ox.RdfFormat.N_QUADS))
+    assert len(staged) == loader.quads
+    dumped = tmp_path / "dump.nq"
+    assert store.dump(dumped) == loader.quads
+    assert set(staged) == set(ox.parse(path=str(dumped), format=ox.RdfFormat.N_QUADS))
+    assert {q.graph_name.value for q in staged} == {iri for iri, _ in GRAPHS} | {META_GRAPH}
+    store.close()
+    assert not scratch_dir(store.location).exists(), "closing the store removes the staged file nobody took"
 
 
-def test_a_reader_of_the_empty_store_sees_nothing_then_everything(tmp_path):
-    location = tmp_path / "store"
-    writer = EmbeddedStore(location, query_workers=1)
-    reader = EmbeddedStore(location, read_only=True, query_workers=1, reload_interval=0, settle_seconds=0)
-    try:
-        assert list(reader.named_graphs()) == []
-        loader = writer.bulk_loader()
-        for iri, data in GRAPHS:
-            loader.add(iri, stage_graph(iri, data, WHEN))
-        assert list(reader.named_graphs()) == [], "staged graphs are not in the store a reader opens"
-        loader.commit()
-        assert sorted(reader.named_graphs()) == sorted(iri for iri, _ in GRAPHS)
-    finally:
-        reader.close()
-        writer.close()
+def test_a_reader_of_the_empty_store_sees_nothing_then_everything(open_store):
+    writer = open_store()
+    reader = open_store(read_only=True, reload_interval=0, settle_seconds=0)
+    assert list(reader.named_graphs()) == []
+    loader = writer.bulk_loader()
+    for iri, data in GRAPHS:
+        loader.add(iri, stage_graph(iri, data, WHEN))
+    assert list(reader.named_graphs()) == [], "staged graphs are not in the store a reader opens"
+    loader.commit()
+    assert sorted(reader.named_graphs()) == sorted(iri for iri, _ in GRAPHS)
 
 
-def test_abort_leaves_the_empty_store_and_no_scratch(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", query_workers=1)
-    try:
-        loader = store.bulk_loader()
-        loader.add(GRAPHS[0][0], stage_graph(*GRAPHS[0], WHEN))
-        loader.abort()
-        assert list(store.named_graphs()) == []
-        assert not scratch_dir(store.location).exists()
-        assert store.bulk_loader() is not None
-    finally:
-        store.close()
+def test_abort_leaves_the_empty_store_and_no_scratch(open_store):
+    store = open_store()
+    loader = store.bulk_loader()
+    loader.add(GRAPHS[0][0], stage_graph(*GRAPHS[0], WHEN))
+    loader.abort()
+    assert list(store.named_graphs()) == []
+    assert not scratch_dir(store.location).exists()
+    assert store.bulk_loader() is not None
 
 
-def test_a_writer_removes_what_a_killed_bulk_load_left(tmp_path):
-    location = tmp_path / "store"
-    EmbeddedStore(location, query_workers=1).close()
-    leftover = scratch_dir(location)
+def test_a_writer_removes_what_a_killed_bulk_load_left(open_store, tmp_path):
+    open_store().close()
+    leftover = scratch_dir(tmp_path / "store")
     (leftover / "store").mkdir(parents=True)
     (leftover / "graphs.nq").write_bytes(b"<a:b> <a:c> <a:d> <a:g> .\n")
-    EmbeddedStore(location, read_only=True, query_workers=1).close()
+    open_store(read_only=True).close()
     assert leftover.exists(), "a reader never touches it (a writer may be using it)"
-    EmbeddedStore(location, query_workers=1).close()
+    open_store().close()
     assert not leftover.exists()
 
 
-def test_where_folders_cannot_be_exchanged_one_transaction_loads_the_same(tmp_path, monkeypatch):
+def test_where_folders_cannot_be_exchanged_one_transaction_loads_the_same(open_store, monkeypatch):
     """A file system without RENAME_EXCHANGE: the staged file goes in with one transactional load instead."""
     monkeypatch.setattr(bulk_module, "exchange_folders", lambda a, b: False)
-    fallback = bulk_store(tmp_path / "fallback")
-    plain = EmbeddedStore(tmp_path / "plain", query_workers=1)
-    try:
-        plain.replace_graphs(GRAPHS)
-        assert content(fallback) == content(plain)
-        assert all(fallback.graph_info(iri).etag == plain.graph_info(iri).etag for iri, _ in GRAPHS)
-    finally:
-        fallback.close()
-        plain.close()
+    fallback, plain = open_store("fallback"), open_store("plain")
+    bulk_load(fallback)
+    plain.replace_graphs(GRAPHS)
+    assert content(fallback) == content(plain)
+    assert all(fallback.graph_info(iri).etag == plain.graph_info(iri).etag for iri, _ in GRAPHS)
 
 
 def test_exchange_folders_swaps_two_folders(tmp_path):
@@ -184,13 +168,9 @@ def test_stage_graph_names_the_graph_and_the_reason(iri, data, reason):
     assert iri in str(caught.value)
 
 
-def test_a_graph_given_twice_is_refused(tmp_path):
-    store = EmbeddedStore(tmp_path / "store", query_workers=1)
-    try:
-        loader = store.bulk_loader()
+def test_a_graph_given_twice_is_refused(open_store):
+    loader = open_store().bulk_loader()
+    loader.add(GRAPHS[0][0], stage_graph(*GRAPHS[0], WHEN))
+    with pytest.raises(GraphDataError, match="twice"):
         loader.add(GRAPHS[0][0], stage_graph(*GRAPHS[0], WHEN))
-        with pytest.raises(GraphDataError, match="twice"):
-            loader.add(GRAPHS[0][0], stage_graph(*GRAPHS[0], WHEN))
-        loader.abort()
-    finally:
-        store.close()
+    loader.abort()
