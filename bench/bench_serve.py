@@ -1,16 +1,24 @@
 """Serving benchmark (issue 3 "Speed"): a benchmark, not a test. Everything on 127.0.0.1, every run bounded.
 
     .venv/bin/python bench/bench_serve.py --store bench/out/load-10000/store [--seconds 10] [--connections 16]
+        [--workers N] [--threads N] [--query-timeout S] [--rdflib-endpoint-python PYTHON]
 
 With a store built by `senate-kg build` (bench/load_test.py --build N makes one from synthetic questions), it
-starts `senate-kg serve` (waitress) and `oxigraph serve` on the same data (the store's N-Quads dump loaded with
-`oxigraph load`, union default graph), then measures with wrk (Debian's, `bench/paths.lua` rotating over many
-URLs so no single answer is cached):
-- a question in Turtle, JSON-LD and HTML (content negotiation on the question IRI);
+starts `senate-kg serve` (gunicorn: `--workers` processes, `--threads` threads each for cheap requests; default:
+serve's own) and `oxigraph serve` on the same data (the store's N-Quads dump loaded with `oxigraph load`, union
+default graph), then measures:
+- with wrk (Debian's, `bench/paths.lua` rotating over 2,000 question URLs so no single answer is cached): a question
+  in Turtle (1 connection, then `--connections`), JSON-LD and HTML (content negotiation on the question IRI), and
+  the question's CONSTRUCT (`queries/internal/describe-question.rq`: its named graph) sent straight to
+  `oxigraph serve` in Turtle: the ratio says what the Flask tier costs;
 - three queries of `queries/` through /sparql (two selective, one aggregate over the whole store), with their
-  parameters bound to rotating values;
-- the question's CONSTRUCT (`queries/internal/describe-question.rq`: its named graph) sent straight to
-  `oxigraph serve` in Turtle, and the three queries too: the ratios say what the Flask tier costs.
+  parameters bound to rotating values, and the same texts on `oxigraph serve`: one request at a time (they take
+  seconds at 100,000 questions), up to three each, each bounded by `--query-timeout`.
+With `--rdflib-endpoint-python` (a Python that has `rdflib-endpoint` and `uvicorn`, e.g. a separate venv: they are
+not this project's dependencies), the same dump is loaded into an rdflib Dataset (union default graph) served by
+rdflib-endpoint (FastAPI on uvicorn, one process, as `rdflib-endpoint serve` runs it), and the question's CONSTRUCT
+(wrk) and the three queries (one at a time) are measured there too; rdflib cannot stop a query, so after one that
+overran the server is restarted. Loading takes minutes and gigabytes beyond ~10,000 questions (1.6 M quads).
 Targets (issue 3, at 100,000 questions): Turtle p99 < 50 ms, at least half of oxigraph serve's throughput.
 Prints a markdown table.
 """
@@ -41,6 +49,7 @@ HOST = "127.0.0.1"
 WRK = "/usr/bin/wrk"
 LUA = ROOT / "bench" / "paths.lua"
 QUERIES = (("senator-questions", "senator"), ("concept-questions", "concept"), ("questions-per-party", None))
+RDFLIB = "rdflib-endpoint"
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class Result:
     p99_ms: float
     requests: int
     errors: int
+    note: str = ""
 
 
 def log(message: str) -> None:
@@ -181,6 +191,13 @@ def sparql_paths(texts: Sequence[str], endpoint: str) -> list[str]:
     return [f"{endpoint}?" + urllib.parse.urlencode({"query": text}) for text in texts]
 
 
+def serve_command(store: Path, port: int, args: argparse.Namespace) -> list[str]:
+    command = [sys.executable, "-m", "senate_kg", "serve", "--quiet", "--store", str(store), "--host", HOST,
+               "--port", str(port)]
+    return command + [f"--{name}={value}" for name, value in (("workers", args.workers), ("threads", args.threads))
+                      if value]
+
+
 def run(args: argparse.Namespace) -> list[Result]:
     store: Path = args.store
     base = base_of(store)
@@ -188,8 +205,7 @@ def run(args: argparse.Namespace) -> list[Result]:
     app_port, ox_port = free_port(), free_port()
     oxigraph_location = Path(f"{store}.oxigraph")
     load_oxigraph(store, oxigraph_location)
-    app = spawn([sys.executable, "-m", "senate_kg", "serve", "--quiet", "--store", str(store), "--host", HOST,
-                 "--port", str(app_port), "--threads", str(args.threads)], work / "app.log")
+    app = spawn(serve_command(store, app_port, args), work / "app.log")
     oxigraph = spawn([oxigraph_binary(), "serve", "--location", str(oxigraph_location), "--bind",
                       f"{HOST}:{ox_port}", "--union-default-graph"], work / "oxigraph.log")
     results: list[Result] = []
@@ -200,52 +216,203 @@ def run(args: argparse.Namespace) -> list[Result]:
         app_url, ox_url = f"http://{HOST}:{app_port}", f"http://{HOST}:{ox_port}"
         questions = [urllib.parse.urlsplit(iri).path for iri in values["question"]]
         measure = _measurer(args, work, results)
-        measure("question text/turtle, 1 connection", "senate-kg", app_url, questions, "text/turtle", 1)
-        for name, accept in (("question", "text/turtle"), ("question", "application/ld+json"),
-                             ("question", "text/html")):
-            measure(f"{name} {accept}", "senate-kg", app_url, questions, accept)
         constructs = [describe_question(iri) for iri in values["question"]]
-        measure("question CONSTRUCT text/turtle", "oxigraph serve", ox_url, sparql_paths(constructs, "/query"),
-                "text/turtle")
-        for name, param in QUERIES:  # these take a second or more each: two connections (one per core)
+        for _ in range(args.repeat):  # alternately: this machine's speed drifts between runs
+            measure("question text/turtle", "senate-kg", app_url, questions, "text/turtle")
+            measure("question CONSTRUCT text/turtle", "oxigraph serve", ox_url, sparql_paths(constructs, "/query"),
+                    "text/turtle")
+        measure("question text/turtle, 1 connection", "senate-kg", app_url, questions, "text/turtle", 1)
+        for accept in ("application/ld+json", "text/html"):
+            measure(f"question {accept}", "senate-kg", app_url, questions, accept)
+        for name, param in QUERIES:  # seconds each at 100,000 questions: one at a time, a few of them
             texts = query_texts(name, param, values, base)
             for target, url, endpoint in (("senate-kg", app_url, "/sparql"), ("oxigraph serve", ox_url, "/query")):
-                measure(f"/sparql {name}", target, url, sparql_paths(texts, endpoint),
-                        "application/sparql-results+json", 2)
+                result, _ = time_queries(f"/sparql {name}", target, f"{url}{endpoint}", texts, args)
+                results.append(result)
+        app_rss = rss_mib(app.pid)
     finally:
         stop(app)
         stop(oxigraph)
+    log(f"senate-kg serve RSS at the end: {app_rss:.0f} MiB (all its processes)")
+    if args.rdflib_endpoint_python:
+        results += measure_rdflib_endpoint(args, work, values, base, constructs)
     return results
+
+
+# ---------------------------------------------------------------- rdflib-endpoint
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process and its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                children.setdefault(int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]), []).append(
+                    int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += children.get(current, [])
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+def start_rdflib_endpoint(args: argparse.Namespace, work: Path) -> tuple[subprocess.Popen, str, float]:
+    """rdflib-endpoint on the store's N-Quads dump (this script in its serving mode, under the other Python); also
+    the seconds it took to load."""
+    port = free_port()
+    dump = Path(f"{args.store}.dumps") / "senate-kg-questions.nq.gz"
+    started = time.perf_counter()
+    process = spawn([args.rdflib_endpoint_python, str(Path(__file__).resolve()), "--serve-rdflib-endpoint",
+                     str(dump), "--port", str(port)], work / "rdflib-endpoint.log")
+    url = f"http://{HOST}:{port}"
+    wait_for(f"{url}/sparql?query=ASK%7B%7D", process, seconds=args.rdflib_load_seconds)
+    seconds = time.perf_counter() - started
+    log(f"rdflib-endpoint: {dump} loaded and served in {seconds:.0f} s, RSS {rss_mib(process.pid):.0f} MiB")
+    return process, url, seconds
+
+
+def timed_get(url: str, accept: str, timeout: float) -> float | None:
+    """Seconds one GET took, None when it failed or overran `timeout`."""
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+            return time.perf_counter() - started if response.status == 200 else None
+    except OSError:
+        return None
+
+
+def time_queries(name: str, target: str, endpoint: str, texts: Sequence[str], args: argparse.Namespace
+                 ) -> tuple[Result, bool]:
+    """Up to three of the query's texts sent one at a time (within about `--seconds`, each bounded by
+    `--query-timeout`): req/s = answers / time, p50 = median, p99 = slowest. Returns also whether one overran."""
+    seconds: list[float] = []
+    budget = time.monotonic() + args.seconds
+    overran = False
+    for text in texts[:3]:
+        took = timed_get(f"{endpoint}?" + urllib.parse.urlencode({"query": text}), "application/sparql-results+json",
+                         args.query_timeout)
+        if took is None:
+            overran = True
+            break
+        seconds.append(took)
+        if time.monotonic() > budget:
+            break
+    result = Result(name, target, len(seconds) / sum(seconds) if seconds else 0.0,
+                    sorted(seconds)[len(seconds) // 2] * 1000 if seconds else float("nan"),
+                    max(seconds) * 1000 if seconds else float("nan"), len(seconds), int(overran))
+    log(f"{name} [{target}]: {len(seconds)} answers one at a time"
+        + (f", median {result.p50_ms:.0f} ms" if seconds else "")
+        + (f"; no answer within {args.query_timeout:g} s" if overran else ""))
+    return result, overran
+
+
+def measure_rdflib_endpoint(args: argparse.Namespace, work: Path, values: dict[str, list[str]], base: str,
+                            constructs: Sequence[str]) -> list[Result]:
+    results: list[Result] = []
+    process, url, load_seconds = start_rdflib_endpoint(args, work)
+    busy = False  # computing an abandoned query (rdflib cannot stop one)
+    try:
+        measure = _measurer(args, work, results)
+        measure("question CONSTRUCT text/turtle", RDFLIB, url, sparql_paths(constructs, "/sparql"), "text/turtle")
+        for name, param in QUERIES:
+            if busy:
+                results.append(Result(f"/sparql {name}", RDFLIB, 0.0, float("nan"), float("nan"), 0, 0,
+                                      "not measured: the server was still computing an abandoned query"))
+                continue
+            result, overran = time_queries(f"/sparql {name}", RDFLIB, f"{url}/sparql",
+                                           query_texts(name, param, values, base), args)
+            results.append(result)
+            if overran and load_seconds <= args.rdflib_restart_seconds:  # start afresh
+                stop(process)
+                process, url, load_seconds = start_rdflib_endpoint(args, work)
+            elif overran:
+                busy = True
+    finally:
+        stop(process)
+    log(f"rdflib-endpoint: loading the dump took {load_seconds:.0f} s")
+    return results
+
+
+def serve_rdflib_endpoint(dump: Path, port: int) -> None:
+    """The serving mode (run under a Python with rdflib-endpoint and uvicorn): the dump into an rdflib Dataset
+    whose default graph is the union of the named graphs, served at /sparql."""
+    import uvicorn
+    from rdflib import Dataset
+    from rdflib_endpoint import SparqlEndpoint
+
+    dataset = Dataset(default_union=True)
+    started = time.perf_counter()
+    with gzip.open(dump, "rb") as source:
+        dataset.parse(source, format="nquads")
+    log(f"rdflib: {len(dataset)} quads parsed in {time.perf_counter() - started:.0f} s")
+    app = SparqlEndpoint(graph=dataset, path="/sparql", cors_enabled=False)
+    uvicorn.run(app, host=HOST, port=port, log_level="warning")
 
 
 def _measurer(args: argparse.Namespace, work: Path, results: list[Result]):
     def measure(name: str, target: str, url: str, paths: Sequence[str], accept: str,
                 connections: int | None = None) -> None:
-        wrk(name, target, url, paths[:50], accept, min(3.0, args.seconds), 2, work)  # warm caches, workers
-        result = wrk(name, target, url, paths, accept, args.seconds, connections or args.connections, work)
+        connections = connections or args.connections  # warm-up: the same requests, so that both servers' caches
+        wrk(name, target, url, paths, accept, min(5.0, args.seconds), connections, work)  # hold what is measured
+        result = wrk(name, target, url, paths, accept, args.seconds, connections, work)
         log(f"{name} [{target}]: {result.rps:.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
             f"{result.errors} errors")
         results.append(result)
     return measure
 
 
+def pools_note(threads: int) -> str:
+    """The thread pools of each senate-kg serve process in this run (server/serving.py sizes them)."""
+    from server.serving import Settings
+
+    settings = Settings(threads=threads) if threads else Settings()
+    return f" (threads per process: {settings.pool_sizes()})"
+
+
 def report(results: Sequence[Result], args: argparse.Namespace) -> str:
-    lines = [f"store {args.store}, wrk -t2 -c{args.connections} -d{args.seconds:g}s (SPARQL queries: -c2), "
-             f"waitress threads {args.threads}", "",
+    from server.serving import usable_cores
+
+    lines = [f"store {args.store}, wrk -t2 -c{args.connections} -d{args.seconds:g}s after {min(5.0, args.seconds):g} s "
+             f"of the same, Turtle pair x{args.repeat}; named queries one at a time, "
+             f"senate-kg serve: gunicorn {args.workers or usable_cores()} processes{pools_note(args.threads)}", "",
              "| what | server | req/s | p50 ms | p99 ms | requests | errors |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r.name} | {r.target} | {r.rps:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.requests} | {r.errors} |"
               for r in results]
-    by = {(r.name, r.target): r for r in results}
-    turtle = by.get(("question text/turtle", "senate-kg"))
-    construct = by.get(("question CONSTRUCT text/turtle", "oxigraph serve"))
+    by = {(r.name, r.target): r for r in results}  # the last of repeated measurements
+    turtles = [r for r in results if (r.name, r.target) == ("question text/turtle", "senate-kg")]
+    oxigraphs = [r for r in results if (r.name, r.target) == ("question CONSTRUCT text/turtle", "oxigraph serve")]
     lines.append("")
-    if turtle and construct:
-        lines.append(f"- question in Turtle vs the same CONSTRUCT on oxigraph serve: {turtle.rps / construct.rps:.2f}"
-                     f" of its throughput (target >= 0.5); Turtle p99 {turtle.p99_ms:.1f} ms (target < 50 ms)")
-    for name, _ in QUERIES:
-        ours, theirs = by.get((f"/sparql {name}", "senate-kg")), by.get((f"/sparql {name}", "oxigraph serve"))
-        if ours and theirs and theirs.rps:
-            lines.append(f"- /sparql {name}: {ours.rps / theirs.rps:.2f} of oxigraph serve's throughput")
+    if turtles and oxigraphs:
+        ratios = sorted(t.rps / o.rps for t, o in zip(turtles, oxigraphs, strict=False) if o.rps)
+        lines.append(f"- question in Turtle vs the same CONSTRUCT on oxigraph serve, run by run: "
+                     f"{', '.join(f'{t.rps / o.rps:.2f}' for t, o in zip(turtles, oxigraphs, strict=False))} x its "
+                     f"throughput, median {ratios[len(ratios) // 2]:.2f} (target >= 0.5)")
+        lines.append(f"- Turtle p99, run by run: {', '.join(f'{t.p99_ms:.1f}' for t in turtles)} ms (target < 50 ms)")
+    construct = by.get(("question CONSTRUCT text/turtle", RDFLIB))
+    if turtles and construct and construct.rps:
+        lines.append(f"- question in Turtle vs the same CONSTRUCT on {RDFLIB}: {turtles[-1].rps / construct.rps:.1f} x "
+                     f"its throughput")
+    for name, _ in QUERIES:  # one query at a time on each server: the medians say it
+        ours = by.get((f"/sparql {name}", "senate-kg"))
+        for target in ("oxigraph serve", RDFLIB):
+            theirs = by.get((f"/sparql {name}", target))
+            if ours and ours.requests and theirs and theirs.requests:
+                lines.append(f"- /sparql {name}: median {ours.p50_ms:.0f} ms against {theirs.p50_ms:.0f} ms on "
+                             f"{target}: {theirs.p50_ms / ours.p50_ms:.2f} x its speed")
+            elif ours and theirs and theirs.note:
+                lines.append(f"- /sparql {name} on {target}: {theirs.note}")
+            elif ours and theirs:
+                lines.append(f"- /sparql {name}: no answer within {args.query_timeout:g} s from "
+                             f"{'senate-kg' if not ours.requests else target}")
     return "\n".join(lines)
 
 
@@ -254,8 +421,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--repeat", type=int, default=3, help="Turtle / oxigraph CONSTRUCT pairs, alternately")
+    parser.add_argument("--workers", type=int, default=0, help="senate-kg serve processes (default: serve's own)")
+    parser.add_argument("--threads", type=int, default=0, help="threads per senate-kg serve process")
+    parser.add_argument("--rdflib-endpoint-python", metavar="PYTHON",
+                        help="a Python with rdflib-endpoint and uvicorn: measure rdflib-endpoint too")
+    parser.add_argument("--query-timeout", type=float, default=60.0,
+                        help="seconds allowed for each named query (one at a time, on every server)")
+    parser.add_argument("--rdflib-load-seconds", type=float, default=900.0, help="time allowed to load the dump")
+    parser.add_argument("--rdflib-restart-seconds", type=float, default=120.0,
+                        help="after a query overran, reload rdflib-endpoint only if loading took at most this long")
+    parser.add_argument("--serve-rdflib-endpoint", type=Path, metavar="DUMP", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help="also write the markdown report here")
+    if "--serve-rdflib-endpoint" in (argv if argv is not None else sys.argv[1:]):  # the serving mode: no --store
+        serving = argparse.ArgumentParser()
+        serving.add_argument("--serve-rdflib-endpoint", type=Path, required=True)
+        serving.add_argument("--port", type=int, required=True)
+        mode = serving.parse_args(argv)
+        serve_rdflib_endpoint(mode.serve_rdflib_endpoint, mode.port)
+        return 0
     args = parser.parse_args(argv)
     args.seconds = min(args.seconds, 60.0)
     text = report(run(args), args)

@@ -1,11 +1,13 @@
-"""A bounded load test of `senate-kg serve` (waitress) on 127.0.0.1 (issue 5, "Load").
+"""A bounded load test of `senate-kg serve` (gunicorn) on 127.0.0.1 (issue 5, "Load").
 
 Mixed traffic, at increasing concurrency (closed loop: each client sends its next request when the previous one
 is answered): question pages in HTML, questions in Turtle and JSON-LD, point SPARQL queries and full-text
 search. For each level: requests per second, p50/p99 latency per kind, errors (a status other than 200, a broken
-connection, a timeout). The server's memory (RSS of waitress and its query workers) before and after.
+connection, a timeout). The server's memory (RSS of its master, worker processes and query workers) before and
+after, and the CPU each used.
 
     python bench/load_test.py --store bench/out/load-10000/store [--build 10000] [--levels 1,8,32,64] [--seconds 20]
+        [--workers N] [--threads N]
 
 `--build N` first writes N synthetic pages (bench/synthetic.py) and runs `senate-kg build` when the store does
 not exist yet. The client is asyncio on raw keep-alive connections (one process, sharing the machine's cores with
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 HOST = "127.0.0.1"
 BASE = "http://bench.senate-kg.test/"
 SEARCH_WORDS = ("budget", "réforme", "personeel", "données", "evaluatie", "stratégie", "Mobilité", "Justitie",
@@ -67,9 +70,9 @@ def build_store(store: Path, count: int, seed: int) -> None:
     print(f"built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
-def start_server(store: Path, port: int, threads: int, log: Path) -> subprocess.Popen:
+def start_server(store: Path, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen:
     args = [sys.executable, "-m", "senate_kg", "serve", "--quiet", "--store", str(store), "--host", HOST, "--port",
-            str(port), "--threads", str(threads)]
+            str(port)] + [f"--{name}={value}" for name, value in (("workers", workers), ("threads", threads)) if value]
     with log.open("ab") as out:
         process = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 120
@@ -227,6 +230,26 @@ def rss_mib(pids: Sequence[int]) -> dict[int, float]:
     return sizes
 
 
+def pss_mib(pids: Sequence[int]) -> dict[int, float]:
+    """Proportional set size: pages shared by the forked workers (the app made once in the master) counted once
+    in all, where RSS counts them in every process."""
+    sizes = {}
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    sizes[pid] = int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return sizes
+
+
+def memory_line(when: str, pids: Sequence[int]) -> str:
+    rss, pss = rss_mib(pids), pss_mib(pids)
+    return (f"server memory {when}: RSS {sum(rss.values()):.0f} MiB, PSS {sum(pss.values()):.0f} MiB in {len(rss)} "
+            f"processes (RSS {', '.join(f'{v:.0f}' for v in rss.values())})")
+
+
 def cpu_of(pids: Sequence[int]) -> dict[int, float]:
     """CPU seconds (user + system) used so far by each process, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -268,7 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--levels", default="1,8,32,64", help="concurrent clients, comma-separated")
     parser.add_argument("--seconds", type=float, default=20.0, help="per level (at most 120)")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--workers", type=int, default=0, help="server processes (default: serve's own)")
+    parser.add_argument("--threads", type=int, default=0, help="threads per server process")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--timeout", type=float, default=30.0, help="client timeout per request")
     parser.add_argument("--out", type=Path, help="also write the markdown report here")
@@ -280,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(f"{args.store}: no store (give --build N to make one)")
         build_store(args.store, args.build, args.seed)
     port = args.port or _free_port()
-    server = start_server(args.store, port, args.threads, args.store.parent / "load-test-server.log")
+    server = start_server(args.store, port, args.workers, args.threads, args.store.parent / "load-test-server.log")
     try:
         report = measure(server, port, levels, seconds, args)
     finally:
@@ -295,7 +319,7 @@ def measure(server: subprocess.Popen, port: int, levels: Sequence[int], seconds:
             args: argparse.Namespace) -> str:
     ids = question_ids(port)
     warm = asyncio.run(run_level(port, ids, 4, min(5.0, seconds), args.timeout))  # imports, caches, workers
-    before = rss_mib(process_tree(server.pid))
+    before = memory_line("before", process_tree(server.pid))
     lines = ["| clients | kind | requests | req/s | p50 ms | p99 ms | errors |", "|---|---|---|---|---|---|---|"]
     notes = [f"warm-up: {sum(map(len, warm.latencies.values()))} requests, {sum(warm.errors.values())} errors"]
     for clients in levels:
@@ -303,17 +327,20 @@ def measure(server: subprocess.Popen, port: int, levels: Sequence[int], seconds:
         server_cpu = cpu_of(tree)
         stats = asyncio.run(run_level(port, ids, clients, seconds, args.timeout))
         lines += table_rows(clients, seconds, stats)
+        tree = sorted(set(tree) | set(process_tree(server.pid)))  # with query workers started meanwhile
         spent = {pid: used - server_cpu.get(pid, 0.0) for pid, used in cpu_of(tree).items()}
         notes.append(f"{clients} clients: server CPU {sum(spent.values()):.1f} s of {seconds:g} s "
                      f"({', '.join(f'{v:.1f}' for v in spent.values())} per process), load generator CPU "
                      f"{cpu_seconds() - cpu:.1f} s" + (f"; errors e.g. {stats.examples}" if stats.examples else ""))
-    after = rss_mib(process_tree(server.pid))
-    memory = [f"server RSS before: {sum(before.values()):.0f} MiB in {len(before)} processes "
-              f"({', '.join(f'{v:.0f}' for v in before.values())})",
-              f"server RSS after: {sum(after.values()):.0f} MiB in {len(after)} processes "
-              f"({', '.join(f'{v:.0f}' for v in after.values())})"]
-    header = (f"store {args.store}, {len(ids)} question ids sampled, waitress threads {args.threads}, "
-              f"{seconds:g} s per level, mix {dict(MIX)}")
+    memory = [before, memory_line("after", process_tree(server.pid))]
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_serve import pools_note
+
+    from server.serving import usable_cores
+
+    header = (f"store {args.store}, {len(ids)} question ids sampled, senate-kg serve: gunicorn "
+              f"{args.workers or usable_cores()} processes{pools_note(args.threads)}, {seconds:g} s per level, "
+              f"mix {dict(MIX)}")
     return "\n".join([header, "", *lines, "", *(f"- {n}" for n in notes + memory)])
 
 

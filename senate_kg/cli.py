@@ -20,12 +20,16 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mapping.iris import DEFAULT_BASE, Iris
 from senate_kg import __version__
 from senate_kg.pipeline import BuildReport, InputError, build, collect_pages, push
 from senate_kg.settings import SettingsError, remember_base, resolve_base
 from store import META_GRAPH, Store, StoreError, open_store
+
+if TYPE_CHECKING:
+    from senate_kg.publish import Publication
 
 EXPORT_SUFFIXES = (".nq", ".nt", ".ttl", ".trig", ".jsonld")
 STAGES = ("parse", "merge", "map", "validate", "load", "publish", "total")
@@ -60,17 +64,21 @@ def open_embedded(store_dir: Path, *, read_only: bool = False, must_exist: bool 
         raise CliError(f"{store_dir}: cannot open the store: {exc}") from exc
 
 
-def run_publish(args: argparse.Namespace, store: Store, store_dir: Path, iris: Iris) -> float | None:
+def run_publish(args: argparse.Namespace, store: Store, store_dir: Path, iris: Iris,
+                publication: Publication | None = None) -> float | None:
     """Dumps and search index next to the store (senate_kg.publish), so they never fall out of step with it.
-    Returns the seconds it took."""
-    from senate_kg.publish import publish
+    `publication`: one the build started (its dumps may be under way). Returns the seconds it took."""
+    from senate_kg.publish import Publication
 
     started = time.perf_counter()
     try:
-        publish(store, store_dir, iris)
+        with publication or Publication(store_dir, iris) as running:
+            report = running.finish(store)
     except OSError as exc:  # a full disk, a read-only folder: the store itself is complete and untouched
         raise CliError(f"publishing the dumps and search index next to {store_dir} failed: "
                        f"{exc.strerror or exc} ({exc.filename or store_dir})") from exc
+    if report.skipped:
+        note(args, f"published files in {report.dumps_dir} are already those of this content: left as they are")
     return time.perf_counter() - started
 
 
@@ -109,8 +117,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     store = open_embedded(args.store)
     try:
         remember_base(args.store, iris.base)  # before loading: a crash mid-build still leaves the base known
-        report = build(pages, store, iris, progress=wants_progress(args), workers=args.workers)
-        seconds = run_publish(args, store, args.store, iris)
+        from senate_kg.publish import Publication
+
+        with Publication(args.store, iris) as publication:
+            report = build(pages, store, iris, progress=wants_progress(args), workers=args.workers,
+                           on_staged=lambda staged, quads: publication.prepare_dumps(nquads=(staged, quads)))
+            seconds = run_publish(args, store, args.store, iris, publication)
         if seconds is not None:
             report.timings["publish"] = seconds
             report.timings["total"] = report.timings.get("total", 0.0) + seconds
@@ -275,19 +287,29 @@ def warn_if_unreachable(base: str, host: str, port: int) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import waitress
-
+    """gunicorn (server/serving.py): the app is created here, in the master, then forked into the workers."""
     from server import create_app
+    from server.serving import BindError, Settings, bind, serve, usable_cores
 
     config = server_config(args)
     try:
         app = create_app(config)
     except (StoreError, OSError) as exc:
         raise CliError(f"cannot open the store: {exc}") from exc
+    settings = Settings(host=args.host, port=args.port, workers=args.workers or usable_cores(),
+                        threads=args.threads, quiet=args.quiet, remote=bool(args.remote))
+    try:
+        listener = bind(settings.host, settings.port)
+    except BindError as exc:
+        raise CliError(str(exc)) from exc
     warn_if_unreachable(config["BASE_URI"], args.host, args.port)
     note(args, f"senate-kg {__version__}: serving {config.get('REMOTE_ENDPOINT') or config['STORE_PATH']} "
-               f"as {config['BASE_URI']} on http://{args.host}:{args.port}/ (Ctrl-C stops)")
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="senate-kg")
+               f"as {config['BASE_URI']} on http://{args.host}:{args.port}/ with {settings.workers} processes "
+               f"(threads {settings.pool_sizes()}) (Ctrl-C stops)")
+    try:
+        serve(app, settings, listener)
+    except SystemExit as exc:  # gunicorn's master ends with sys.exit: 0 after SIGTERM/SIGINT
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     return 0
 
 
@@ -340,7 +362,11 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--base-uri", metavar="URI", help="must match the one used by build (default: the store's)")
     p.add_argument("--query-timeout", type=positive_float, default=30.0, metavar="S")
-    p.add_argument("--threads", type=positive_int, default=8, metavar="N", help="waitress worker threads")
+    p.add_argument("--workers", type=positive_int, metavar="N",
+                   help="server processes (default: one per usable core)")
+    p.add_argument("--threads", type=positive_int, default=4, metavar="N",
+                   help="threads per server process for cheap requests (default 4); N/4 more for pages, JSON-LD "
+                        "and search, and 4N (at least 16) for /sparql queries and dumps, which mostly wait")
 
 
 @dataclass(frozen=True)
@@ -358,7 +384,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("export", "write the whole store to one RDF file", add_export_args, cmd_export),
     Command("load", "load RDF file(s) into one named graph", add_load_args, cmd_load),
     Command("push", "send every named graph to a remote SPARQL store", add_push_args, cmd_push),
-    Command("serve", "serve the store over HTTP (waitress)", add_serve_args, cmd_serve),
+    Command("serve", "serve the store over HTTP (gunicorn: several processes)", add_serve_args, cmd_serve),
 )
 
 

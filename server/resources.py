@@ -32,6 +32,7 @@ from rdflib import RDFS, SKOS, Graph, Literal, URIRef
 from mapping.iris import Iris
 from server import pages, queries_internal
 from server.backend import get_store
+from server.graphs import TripleGraph
 from server.negotiation import (
     HTML,
     JSONLD,
@@ -138,12 +139,6 @@ def store_validators() -> Validators:
 
 
 # ------------------------------------------------------------------ fetching descriptions
-def _graph(body: bytes) -> Graph:
-    graph = Graph()
-    graph.parse(data=body, format="nt")
-    return graph
-
-
 def rdf_prefixes() -> dict[str, str]:
     return current_app.extensions["rdf_prefixes"]
 
@@ -167,20 +162,25 @@ class Description:
     """What is served for one resource: the union of a few query results (or a graph built in Python).
 
     Why parts rather than one graph: Turtle and N-Triples documents can be concatenated (Turtle allows
-    @prefix again), so those formats are written by the store, part by part, with no rdflib graph at all;
-    rdflib parses the parts only for HTML, JSON-LD and a multi-part RDF/XML (measured on a senator's page:
-    rdflib's N-Triples parser and Turtle writer cost 4x the queries)."""
+    @prefix again), so those formats are written by the store, part by part, with no graph in Python at all;
+    the parts are parsed only for HTML, JSON-LD and a multi-part RDF/XML, into a `TripleGraph`
+    (server/graphs.py: measured on a question, rdflib's N-Triples parser and Memory store cost 8 of the 11 ms
+    its HTML took)."""
 
     def __init__(self, parts: tuple[Part, ...] = (), graph: Graph | None = None) -> None:
         self.parts = parts
-        self._graph = graph
+        self._graph: Graph | TripleGraph | None = graph
 
-    def graph(self) -> Graph:
+    def graph(self) -> Graph | TripleGraph:
+        """The description as a graph to read (pages, JSON-LD): an rdflib Graph built in Python, or the parts
+        parsed into a TripleGraph."""
         if self._graph is None:
-            self._graph = Graph()
-            for piece in self.parts:
-                self._graph += _graph(piece.run(NTRIPLES.media_type))
+            self._graph = TripleGraph.from_ntriples(*(piece.run(NTRIPLES.media_type) for piece in self.parts))
         return self._graph
+
+    def rdflib_graph(self) -> Graph:
+        graph = self.graph()
+        return graph.to_rdflib() if isinstance(graph, TripleGraph) else graph
 
     def body(self, fmt: Format) -> bytes | None:
         """The document written by the store, when it can be (None: serialise `graph()` instead)."""
@@ -367,9 +367,9 @@ def senate_pages(question_iri: str) -> tuple[tuple[str, str], ...]:
 
 
 def _respond(t: Target, validators: Validators, description: Description, *,
-             html: Callable[[Graph], str]) -> Response:
+             html: Callable[[Graph | TripleGraph], str]) -> Response:
     """Serialise one description in the target's format: by the store when it can (Turtle, N-Triples, and
-    RDF/XML of a single query: the question's hot path), else through an rdflib graph (HTML, JSON-LD)."""
+    RDF/XML of a single query: the question's hot path), else through a graph in Python (HTML, JSON-LD)."""
     if t.fmt is HTML:
         response = Response(html(description.graph()), mimetype="text/html")
         return finish(response, t.fmt, validators=validators, path=t.path, vary=t.negotiated)
@@ -377,17 +377,17 @@ def _respond(t: Target, validators: Validators, description: Description, *,
     if body is None and t.fmt is JSONLD:
         body = serialise_jsonld(description.graph())
     elif body is None:
-        graph = description.graph()
+        graph = description.rdflib_graph()
         _bind_prefixes(graph)
         body = serialise(graph, t.fmt)
     return rdf_response(body, t.fmt, validators=validators, path=t.path, vary=t.negotiated)
 
 
-def serialise_jsonld(graph: Graph) -> bytes:
+def serialise_jsonld(graph: Graph | TripleGraph) -> bytes:
     """Compacted with the project's context, which the output names by URL (`/ns/context.jsonld`)."""
     import json
 
-    obj = jsonld_object(graph, current_app.extensions["jsonld_context"]["@context"], context_url())
+    obj = jsonld_object(graph, current_app.extensions["jsonld_compiled_context"], context_url())
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 
 
@@ -447,6 +447,8 @@ def init_app(app: Flask) -> None:
     queries_internal.init_app(app)
     representations.init_app(app)
     app.extensions["jsonld_context"] = jsonld_context(iris)
+    app.extensions["jsonld_compiled_context"] = representations.compile_context(
+        app.extensions["jsonld_context"]["@context"])
     app.extensions["rdf_prefixes"] = _prefixes(app.extensions["jsonld_context"], iris)
     app.extensions["vocabulary_graph"] = load_ontology(iris)
     app.extensions["store_validators"] = _StoreValidators(STORE_VALIDATORS_SECONDS)

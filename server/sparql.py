@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 bp = Blueprint("sparql", __name__)
 
 MAX_BODY_BYTES = 1_000_000  # a query (or a form) larger than this is refused with 413
+TIMEOUT_RETRY_AFTER = 30  # seconds, after a query stopped at the time limit: the same query will be stopped again
+#                           unless the server was busy, so clients (and their retry loops) should not hurry
+STORE_RETRY_AFTER = 10  # seconds, when the store is unavailable
 TRUNCATED_HEADER = "X-Senate-KG-Truncated"
 MAX_ROWS_HEADER = "X-Senate-KG-Max-Rows"
 QUERY_PARAMS = ("query", "default-graph-uri", "named-graph-uri")
@@ -266,11 +269,11 @@ def answer(operation: Operation) -> Response:
         timeout = _settings()["timeout"]
         return error_response(503, f"The query was stopped: it ran longer than this endpoint's limit of "
                                    f"{timeout:g} s. Narrow it (LIMIT, more specific patterns) or download a dump.",
-                              operation)
+                              operation, retry_after=TIMEOUT_RETRY_AFTER)
     except StoreError as exc:
         log.warning("/sparql: store unavailable: %s", exc)
         return error_response(503, f"The store is unavailable, try again shortly ({exc}).", operation,
-                              retry_after=10)
+                              retry_after=STORE_RETRY_AFTER)
     if offer is HTML:
         response = Response(_editor(operation, result=result), mimetype="text/html")
     else:

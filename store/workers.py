@@ -10,6 +10,10 @@ as fresh interpreters (`python -m store.workers`, talking over a socket pair wit
 `Connection`): no copy of the server's threads and locks, and unlike multiprocessing's "spawn" no re-import of
 the server's main script. A worker's start-up (interpreter, imports) is not counted against a query's time;
 opening the store is.
+
+No worker outlives its server process: `close()` kills every worker, busy ones included (a gunicorn worker calls
+it on its way out), and a worker whose parent died without closing (SIGKILL) notices within PARENT_CHECK_SECONDS
+and exits, even in the middle of a query (pyoxigraph releases the GIL while it evaluates).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from store import QueryRejected, QueryResponse, QueryTimeout, StoreError
 log = logging.getLogger(__name__)
 
 STARTUP_SECONDS = 60.0  # a worker that is not ready by then is considered broken
+PARENT_CHECK_SECONDS = 0.5  # how often a worker checks that the process that started it is still there
 READY = "ready"
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # so the worker finds `store`
 
@@ -91,6 +96,7 @@ class QueryPool:
 
     def _reset(self) -> None:
         self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()  # idle and busy: what close() stops
         self._started = False
         self._closed = False
         self._pid = os.getpid()
@@ -110,12 +116,15 @@ class QueryPool:
         parent, child = socket.socketpair()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (PROJECT_ROOT, os.environ.get("PYTHONPATH"))))}
         try:
-            process = subprocess.Popen([sys.executable, "-m", "store.workers", self.location, str(child.fileno())],
+            process = subprocess.Popen([sys.executable, "-m", "store.workers", self.location, str(child.fileno()),
+                                        str(os.getpid())],
                                        pass_fds=(child.fileno(),), env=env, stdin=subprocess.DEVNULL,
                                        close_fds=True)
         finally:
             child.close()
-        return _Worker(process, Connection(parent.detach()))
+        worker = _Worker(process, Connection(parent.detach()))
+        self._all.add(worker)
+        return worker
 
     def _replace(self) -> None:
         """Start a fresh worker for one that was killed (in the background: the request has its answer)."""
@@ -126,11 +135,13 @@ class QueryPool:
             return
         if self._closed or self._pid != os.getpid():
             worker.kill()
+            self._all.discard(worker)
         else:
             self._idle.put(worker)
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()
+        self._all.discard(worker)
         if not self._closed:
             threading.Thread(target=self._replace, daemon=True, name="senate-kg-respawn").start()
 
@@ -161,25 +172,32 @@ class QueryPool:
             raise StoreError(f"a query worker stopped unexpectedly ({type(exc).__name__})") from exc
         if self._closed:
             worker.kill()
+            self._all.discard(worker)
         else:
             self._idle.put(worker)
         return _unwrap(status, payload)
 
     def close(self) -> None:
-        """Stop every idle worker now; busy ones are stopped when their query returns."""
+        """Stop every worker now: idle ones are asked to exit, busy ones are killed (their request gets a
+        StoreError). Only in the process that started them (a forked child leaves its parent's alone)."""
         with self._lock:
             self._closed = True
             if self._pid != os.getpid():
                 return
+            workers, self._all = self._all, set()
+        idle = set()
         while True:
             try:
-                worker = self._idle.get_nowait()
+                idle.add(self._idle.get_nowait())
             except queue.Empty:
                 break
-            with contextlib.suppress(OSError):
+        for worker in idle:
+            with contextlib.suppress(OSError, ValueError):
                 worker.conn.send(None)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                worker.process.wait(1)
+        for worker in workers | idle:
+            if worker in idle:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    worker.process.wait(1)
             worker.kill()
 
 
@@ -189,6 +207,19 @@ def _unwrap(status: str, payload: Any) -> QueryResponse:
     if status == "rejected":
         raise QueryRejected(payload)
     raise StoreError(payload)
+
+
+def watch_parent(parent: int, interval: float = PARENT_CHECK_SECONDS) -> threading.Thread:
+    """A daemon thread that ends this process as soon as `parent` is no longer its parent (it died: this
+    process was handed to init or a subreaper)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(0)
+
+    thread = threading.Thread(target=watch, daemon=True, name="senate-kg-parent-watch")
+    thread.start()
+    return thread
 
 
 def worker_main(conn: Connection, location: str) -> None:
@@ -230,5 +261,7 @@ def worker_main(conn: Connection, location: str) -> None:
             return
 
 
-if __name__ == "__main__":  # python -m store.workers LOCATION FD
+if __name__ == "__main__":  # python -m store.workers LOCATION FD [PARENT_PID]
+    if len(sys.argv) > 3:
+        watch_parent(int(sys.argv[3]))
     worker_main(Connection(int(sys.argv[2])), sys.argv[1])

@@ -203,7 +203,7 @@ def test_progress_bar_only_on_a_terminal():
     assert status == 0 and "map+validate" not in seen
 
 
-# ---------------------------------------------------------------- serve (waitress, real HTTP)
+# ---------------------------------------------------------------- serve (gunicorn, real HTTP)
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -223,7 +223,7 @@ def wait_for_health(proc: subprocess.Popen, port: int, seconds: float = 30) -> i
 
 
 @pytest.mark.parametrize("backend", ["embedded", "remote"])
-def test_serve_runs_waitress_on_either_backend(backend, built, request):
+def test_serve_answers_on_either_backend(backend, built, request):
     port = free_port()
     if backend == "embedded":  # no --base-uri: the one recorded by build
         where = ["--store", str(built)]

@@ -1,6 +1,6 @@
 """Fixtures for the hostile-input tests (issue 5): the bundled sample served by real `senate-kg serve` processes
-(waitress), on the embedded store and on a remote `oxigraph serve` of our own, with a short query timeout and a
-small row cap so that abuse is cut quickly.
+(gunicorn, two worker processes), on the embedded store and on a remote `oxigraph serve` of our own, with a short
+query timeout and a small row cap so that abuse is cut quickly.
 
 Short forms run by default; `SENATE_KG_STRESS=long` runs more examples (see hostile_helpers.scaled).
 """

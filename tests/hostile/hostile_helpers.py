@@ -187,11 +187,13 @@ def wait_until(url: str, seconds: float, process: subprocess.Popen | None = None
 
 
 def senate_kg_serve(store: Path | None, log: Path, *, remote: str | None = None, timeout: float = 2.0,
-                    threads: int = 8, env: Mapping[str, str] | None = None, startup: float = 90.0) -> Process:
-    """`senate-kg serve` (waitress) on a free loopback port, answering /health."""
+                    workers: int = 2, threads: int = 8, env: Mapping[str, str] | None = None,
+                    startup: float = 90.0) -> Process:
+    """`senate-kg serve` (gunicorn: `workers` processes of `threads` threads) on a free loopback port, answering
+    /health."""
     port = free_port()
     args = [sys.executable, "-m", "senate_kg", "serve", "--quiet", "--host", LOOPBACK, "--port", str(port),
-            "--query-timeout", str(timeout), "--threads", str(threads)]
+            "--query-timeout", str(timeout), "--workers", str(workers), "--threads", str(threads)]
     if store is not None:
         args += ["--store", str(store)]
     if remote:

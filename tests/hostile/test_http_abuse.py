@@ -1,4 +1,4 @@
-"""Path and header abuse against a real `senate-kg serve` (waitress) process (issue 5): traversal in resource,
+"""Path and header abuse against a real `senate-kg serve` (gunicorn) process (issue 5): traversal in resource,
 dump and static paths, absurd Accept headers, huge headers, unknown methods, open redirects, writes. Nothing may
 escape the dumps folder, redirect to another host, write, or answer 500.
 """

@@ -87,6 +87,7 @@ def test_a_query_of_minutes_is_stopped_at_the_timeout_while_others_are_served(se
     long = result["long"]
     assert long.status == 503, long.text[:300]
     assert "stopped" in long.text or "time limit" in long.text or "did not answer" in long.text, long.text
+    assert long.headers.get("retry-after", "").isdigit(), long.headers  # every 503 says when to retry
     assert QUERY_TIMEOUT - 0.5 <= long.seconds <= QUERY_TIMEOUT + 8, long.seconds
     assert [r.status for r in during] == [200, 200, 200]
     assert during_done < long.seconds, "the other requests waited for the long query"
@@ -312,6 +313,7 @@ def test_a_storm_of_endless_queries_leaves_pages_served(server: Process) -> None
     assert [p.status for p in pages] == [200] * len(pages)
     for reply in replies:
         assert reply.status == 503, reply.text[:200]
+        assert reply.headers.get("retry-after", "").isdigit(), reply.headers
         assert reply.seconds <= 2 * QUERY_TIMEOUT + 8, reply.seconds
         assert_no_leak(reply)
     deadline = time.monotonic() + 30

@@ -228,6 +228,7 @@ def test_a_long_query_gets_503_while_others_are_answered(sparql_app) -> None:
     response = outcome["response"]
     assert response.status_code == 503
     assert "longer than this endpoint's limit of 2 s" in response.data.decode()
+    assert response.headers["Retry-After"] == "30"  # a timeout says when to come back, as an unavailable store does
     assert outcome["seconds"] < 5
 
 
