@@ -218,30 +218,27 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
-def rss_mib(pids: Sequence[int]) -> dict[int, float]:
+def _proc_mib(pids: Sequence[int], file: str, field: str) -> dict[int, float]:
+    """One kB figure of /proc/<pid>/<file> (the line starting with `field`) per process, in MiB."""
     sizes = {}
     for pid in pids:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+                if line.startswith(field):
                     sizes[pid] = int(line.split()[1]) / 1024
         except OSError:
             continue
     return sizes
+
+
+def rss_mib(pids: Sequence[int]) -> dict[int, float]:
+    return _proc_mib(pids, "status", "VmRSS:")
 
 
 def pss_mib(pids: Sequence[int]) -> dict[int, float]:
     """Proportional set size: pages shared by the forked workers (the app made once in the master) counted once
     in all, where RSS counts them in every process."""
-    sizes = {}
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    sizes[pid] = int(line.split()[1]) / 1024
-        except OSError:
-            continue
-    return sizes
+    return _proc_mib(pids, "smaps_rollup", "Pss:")
 
 
 def memory_line(when: str, pids: Sequence[int]) -> str:

@@ -175,6 +175,13 @@ def run_build(store_dir: Path, pages: Path, timeout: float = 900) -> subprocess.
                           timeout=timeout, check=False)
 
 
+def bulk_dir(store_dir: Path) -> Path:
+    """Where a bulk load works beside the store (store/bulk.py)."""
+    from store.bulk import scratch_dir
+
+    return scratch_dir(store_dir)
+
+
 def written_bytes(store_dir: Path) -> int:
     """Bytes the build has written towards the store: the store's write-ahead logs (they grow as soon as a write
     transaction is committed) and, on the bulk path of a first build (store/bulk.py), everything in the scratch
@@ -182,7 +189,7 @@ def written_bytes(store_dir: Path) -> int:
     total = 0
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         total += sum(e.stat().st_size for e in os.scandir(store_dir) if e.name.endswith(".log"))
-    scratch = store_dir.with_name(store_dir.name + ".bulk")
+    scratch = bulk_dir(store_dir)
     for folder, _, files in os.walk(scratch):
         for name in files:
             try:
@@ -202,7 +209,7 @@ def scratch_entries(store_dir: Path) -> list[str]:
     `.*.partial`) and a bulk load's scratch folder `DIR.bulk/` (store/bulk.py)."""
     folder = dumps_dir(store_dir)
     found = sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) if folder.is_dir() else []
-    bulk = store_dir.with_name(store_dir.name + ".bulk")
+    bulk = bulk_dir(store_dir)
     return found + ([bulk.name] if bulk.exists() else [])
 
 
@@ -254,7 +261,7 @@ def _wait_for_write(proc: subprocess.Popen, store_dir: Path, limit: float) -> bo
 def bulk_state(store_dir: Path) -> str:
     """Where a bulk load is (store/bulk.py): "none", "staging" (its scratch folder, no store yet) or "loading"
     (its new store is being written, or was exchanged with the empty one that now waits for removal)."""
-    scratch = store_dir.with_name(store_dir.name + ".bulk")
+    scratch = bulk_dir(store_dir)
     if not scratch.exists():
         return "none"
     return "loading" if (scratch / "store").exists() else "staging"
