@@ -31,9 +31,10 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: the mapping pack
 
 from mapping.model import Descriptor, Event, EventKind, Question  # noqa: E402
 from mapping.text import format_date  # noqa: E402
+from senate_kg.paths import SHARED_DIR  # noqa: E402
 
 LEGISLATURE = 99  # no real legislature: the Senate counts 1 to 8 so far
-EUROVOC_TSV = ROOT.parent / "shared" / "eurovoc" / "eurovoc_concepts.tsv"
+EUROVOC_TSV = SHARED_DIR / "eurovoc" / "eurovoc_concepts.tsv"
 RULE, DOUBLE_RULE = "________________", "________ ________"
 SENATORS, PARTIES = 200, 9
 

@@ -11,3 +11,19 @@ ONTOLOGY_DIR = ROOT / "ontology"
 SHAPES_DIR = ROOT / "shapes"
 QUERIES_DIR = ROOT / "queries"
 SAMPLES_DIR = ROOT / "data" / "samples"
+
+
+def _shared_dir() -> Path:
+    """The reference material (`../shared`: W3C protocol suite, DCAT-AP shapes, EuroVoc table, samples) the tests
+    and benchmarks read: `SENATE_KG_SHARED` if set, else `../shared` beside the clone (as CI has it), else the
+    copy under `tests/data/shared/` (protocol suite, DCAT-AP shapes, EuroVoc table; see its README), so that a
+    fresh clone anywhere runs the whole suite."""
+    import os
+
+    if os.environ.get("SENATE_KG_SHARED"):
+        return Path(os.environ["SENATE_KG_SHARED"])
+    beside = ROOT.parent / "shared"
+    return beside if (beside / "sparql-protocol").is_dir() else ROOT / "tests" / "data" / "shared"
+
+
+SHARED_DIR = _shared_dir()

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from senate_kg.paths import SHARED_DIR
+
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+SHARED = SHARED_DIR
 SAMPLES = ROOT / "data" / "samples"  # bundled copy of ../shared/samples (question pages only)
 COMPLETE_SAMPLE = SAMPLES / "000_a9f2765591931727.txt"
 TEST_BASE = "http://senate-kg.test/"

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from mapping.eurovoc import INDEX_PATH, EuroVocIndex, MatchMethod, load_index, match_descriptor, normalise
+from senate_kg.paths import SHARED_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE = ROOT.parent / "shared" / "eurovoc" / "eurovoc_concepts.tsv"
+SOURCE = SHARED_DIR / "eurovoc" / "eurovoc_concepts.tsv"
 MAKE_INDEX = ROOT / "ontology" / "eurovoc" / "make_index.py"
 
 

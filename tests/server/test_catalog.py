@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import urllib.request
-from pathlib import Path
 
 import pytest
 from pyshacl import validate
@@ -14,11 +13,10 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, FOAF
 
+from senate_kg.paths import SHARED_DIR
 from server.catalog import SPDX
 
-SHAPES = Path(__file__).resolve().parents[3] / "shared" / "dcat-ap"
-if not SHAPES.is_dir():  # CI: shared/ beside the clone
-    SHAPES = Path(__file__).resolve().parents[2].parent / "shared" / "dcat-ap"
+SHAPES = SHARED_DIR / "dcat-ap"
 PARSERS = {"text/turtle": "turtle", "application/n-triples": "nt", "application/rdf+xml": "xml",
            "application/ld+json": "json-ld"}
 DATE_TYPING_SUBSET = """

@@ -98,7 +98,9 @@ def load_manifest(path: Path = MANIFEST) -> list[ProtocolTest]:
     return tests
 
 
-TESTS = load_manifest()
+# The suite lives in ../shared (beside the clone, as CI has it); without it these tests are skipped, not broken.
+pytestmark = pytest.mark.skipif(not MANIFEST.exists(), reason=f"the W3C protocol suite is not at {MANIFEST}")
+TESTS = load_manifest() if MANIFEST.exists() else []
 
 
 @pytest.fixture(scope="module", params=["embedded", "remote"])

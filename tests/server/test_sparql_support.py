@@ -22,11 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from senate_kg.paths import SHARED_DIR
 from store import Store
 from store.embedded import EmbeddedStore
 from store.remote import RemoteStore
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SHARED = SHARED_DIR
 PROTOCOL_DIR = SHARED / "sparql-protocol"
 KASEI = "http://kasei.us/2009/09/sparql/data/"
 EX = "http://example.org/"
