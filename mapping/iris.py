@@ -19,6 +19,11 @@ LANGUAGE_CODES = {"fr": "FRA", "nl": "NLD"}  # EU language authority table codes
 SENATE_PAGE = "https://www.senate.be/www/?MIval=/Vragen/{layout}&LEG={leg}&NR={nr}&LANG={lang}"
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
+# The IRIs that live in a question's graph (profile "Graphs"): the question, its answer, their expressions and
+# manifestations, its events and participations. Group `id` is the question's identifier.
+_IN_QUESTION = re.compile(r"eli/dl/(?:doc/WQ-(?P<doc>\d+-\d+)(?:-ASW)?(?:/.*)?"
+                          r"|event/WQ-(?P<event>\d+-\d+)-[A-Z]+\d*"
+                          r"|participation/WQ-(?P<part>\d+-\d+)_[A-Z]+)")
 
 
 def slugify(label: str) -> str:
@@ -40,6 +45,20 @@ class Iris:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base", normalise_base(self.base))
+
+    # --- where a resource is described (profile "Graphs": one fact, one place) ---
+    def graph_of(self, iri: str) -> str:
+        """The named graph that describes `iri`: its question's graph for the question and what belongs to it
+        (answer, expressions, events, participations), the vocabulary's graph `{base}def/` for local terms,
+        else a graph of its own named by the IRI (a person, party, office, concept, term, the Senate)."""
+        if iri.startswith(self.base):
+            local = iri[len(self.base):]
+            found = _IN_QUESTION.fullmatch(local)
+            if found:
+                return self.question(found["doc"] or found["event"] or found["part"])
+            if local.startswith("def/"):
+                return self.vocab()
+        return iri
 
     # --- documents (ELI-DL) ---
     def question(self, identifier: str) -> str:

@@ -57,6 +57,8 @@ class SourcePage:
     layout: Layout
     language: Lang | None  # the page's language (detail/print views); None for the bilingual view
     sha256: str  # of the raw input bytes: detects a changed page
+    url: str | None = None  # the senate.be URL the page was fetched from (a harvest archive), when known
+    fetched: str | None = None  # when those bytes were first fetched (ISO 8601 UTC), when known
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,11 @@ Rules this module keeps (DESIGN.md "Partial input is normal"):
 - publish what the record says and nothing invented: a language that was not read has no title, no expression;
   a page cut before its text has no `skg:text`; such a question gets `skg:incomplete true`;
 - deterministic: minted IRIs only (no blank nodes), no clock, no randomness; N-Triples are sorted;
-- the graph describes itself: labels of the persons, party, office, term, concepts (EuroVoc labels fr/nl/en/de)
-  and local vocabulary terms it links to are in the same graph, so one GET renders the question.
+- one fact, one place (docs/profile.md "Graphs"): `question_triples` is everything the question needs to be
+  validated, including the description of what it links to; `question_graphs` splits it by the graph each
+  subject lives in (`Iris.graph_of`): the question's own graph, one graph per shared resource (person, party,
+  office, concept, term, the Senate, the EuroVoc scheme) and a placeholder per linked question. Local
+  vocabulary terms are left out: the ontology graph `{base}def/` describes them once.
 
 Also here because they depend on the base IRI like the mapping does: `load_ontology(iris)` (ontology/senate-kg.ttl
 parsed under `{base}def/`) and `jsonld_context(iris)` (ontology/context.jsonld with the `skg` prefix rebased).
@@ -85,6 +88,7 @@ PUBLISHER = _u(DCTERMS, "publisher")
 FOAF_PERSON, FOAF_AGENT, FOAF_NAME = _u(FOAF, "Person"), _u(FOAF, "Agent"), _u(FOAF, "name")
 ORGANIZATION = _u(ORG, "Organization")
 DERIVED_FROM, GENERATED_BY, PROV_ACTIVITY = _u(PROV, "wasDerivedFrom"), _u(PROV, "wasGeneratedBy"), _u(PROV, "Activity")
+GENERATED_AT = _u(PROV, "generatedAtTime")  # on a fetched page: when the copy that was read was fetched
 CONCEPT, CONCEPT_SCHEME, PREF_LABEL, IN_SCHEME = SKOS.Concept, SKOS.ConceptScheme, SKOS.prefLabel, SKOS.inScheme
 LABEL = RDFS.label
 TRUE = Literal(True)
@@ -292,6 +296,39 @@ def _question_triples(question: Question, iris: Iris) -> list[Triple]:
     return out
 
 
+@dataclass(frozen=True)
+class QuestionGraphs:
+    """The triples of one question as the store keeps them, each graph as canonical N-Triples: `own` (the
+    question's graph), `shared` (graph IRI -> what this question says of a resource many questions share: the
+    store keeps the union of what every question says) and `placeholders` (linked questions: written only where
+    no graph of that name is stored, replaced when their page is read)."""
+
+    iri: str
+    own: bytes
+    shared: tuple[tuple[str, bytes], ...]
+    placeholders: tuple[tuple[str, bytes], ...]
+
+
+def question_graphs(triples: Iterable[Triple], question: Question, iris: Iris) -> QuestionGraphs:
+    """Split a question's triples (`question_triples`) by the graph their subject lives in."""
+    own_iri = iris.question(question.identifier)
+    vocabulary = iris.vocab()
+    by_graph: dict[str, list[Triple]] = {}
+    graph_of: dict[Node, str] = {}  # by subject: a subject recurs in many triples
+    for triple in triples:
+        subject = triple[0]
+        graph = graph_of.get(subject)
+        if graph is None:
+            graph = graph_of[subject] = iris.graph_of(str(subject))
+        by_graph.setdefault(graph, []).append(triple)
+    by_graph.pop(vocabulary, None)
+    own = triples_ntriples(by_graph.pop(own_iri, ()))
+    linked = {iris.question(i) for i in (*question.also_asked, *question.reintroduced_as)}
+    shared = tuple((g, triples_ntriples(ts)) for g, ts in sorted(by_graph.items()) if g not in linked)
+    placeholders = tuple((g, triples_ntriples(ts)) for g, ts in sorted(by_graph.items()) if g in linked)
+    return QuestionGraphs(own_iri, own, shared, placeholders)
+
+
 def question_graph(question: Question, iris: Iris) -> Graph:
     """The complete graph of one question: what its named graph in the store holds; its identifier is the
     question IRI. An ordinary rdflib Graph (any tool takes it, pyshacl included); the build does not need one:
@@ -493,14 +530,17 @@ def _subjects(question: Question, q: URIRef, iris: Iris, t: LocalTerms) -> list[
 
 
 def _links(question: Question, q: URIRef, iris: Iris, t: LocalTerms) -> list[Triple]:
-    """Sibling and reintroduced questions: the link plus a stub (type and identifier) so the page can name them."""
+    """Sibling and reintroduced questions: the link, and a placeholder (type, identifier, `skg:status-not-read`)
+    that the store keeps only until the linked question's own page is read."""
     out: list[Triple] = []
+    not_read = URIRef(iris.vocab("status-not-read"))
     for prop, identifiers in ((t.also_asked, question.also_asked), (t.reintroduced_as, question.reintroduced_as)):
         for identifier in identifiers:
             if identifier == question.identifier:
                 continue
             other = URIRef(iris.question(identifier))
-            out += [(q, prop, other), (other, A, ELI_WORK), (other, IDENTIFIER, Literal(identifier))]
+            out += [(q, prop, other), (other, A, ELI_WORK), (other, IDENTIFIER, Literal(identifier)),
+                    (other, t.status, not_read)]
     return out
 
 
@@ -553,10 +593,13 @@ def _activities(question: Question, q: URIRef, a: URIRef | None, iris: Iris, t: 
 
 
 def _provenance(question: Question, q: URIRef, iris: Iris, t: LocalTerms) -> list[Triple]:
-    """Each senate.be page read (its canonical URL, whatever the local file was called) and the build."""
-    pages = {iris.senate_page(p.layout.value, question.legislature, question.number, p.language or "fr")
+    """Each senate.be page read (the URL fetched, else its canonical URL whatever the local file was called), when
+    it was fetched (a harvest archive knows), and the build."""
+    pages = {p.url or iris.senate_page(p.layout.value, question.legislature, question.number, p.language or "fr")
              for p in question.sources}
     out: list[Triple] = [(q, DERIVED_FROM, URIRef(page)) for page in sorted(pages)]
+    out += [(URIRef(p.url), GENERATED_AT, Literal(p.fetched, datatype=XSD.dateTime))
+            for p in sorted({p for p in question.sources if p.url and p.fetched}, key=lambda p: (p.url, p.fetched))]
     out += [(q, GENERATED_BY, t.build), (t.build, A, PROV_ACTIVITY),
             (t.build, LABEL, Literal(f"senate-kg {__version__}"))]
     return out

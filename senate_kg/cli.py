@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING
 
 from mapping.iris import DEFAULT_BASE, Iris
 from senate_kg import __version__
-from senate_kg.pipeline import BuildReport, InputError, build, collect_pages, push
+from senate_kg.pipeline import (
+    BuildReport,
+    InputError,
+    build,
+    collect_pages,
+    previous_layout_message,
+    push,
+    written_by_previous_layout,
+)
 from senate_kg.settings import SettingsError, remember_base, resolve_base
 from store import META_GRAPH, Store, StoreError, open_store
 
@@ -111,11 +119,19 @@ def page_files(paths: Sequence[Path]) -> list[Path]:
 
 
 # ---------------------------------------------------------------- subcommands
+def refuse_previous_layout(store: Store, where: str) -> None:
+    """Never add to, serve or push a store of the older layout: its default graph counts shared facts again
+    for every question (issue "One fact, one place")."""
+    if written_by_previous_layout(store):
+        raise CliError(previous_layout_message(where))
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     pages = page_files(args.paths)
     iris = Iris(resolve_base(args.store, args.base_uri))
     store = open_embedded(args.store)
     try:
+        refuse_previous_layout(store, str(args.store))
         remember_base(args.store, iris.base)  # before loading: a crash mid-build still leaves the base known
         from senate_kg.publish import Publication
 
@@ -241,6 +257,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_push(args: argparse.Namespace) -> int:
     source = open_embedded(args.store, read_only=True, must_exist=True)
     try:
+        refuse_previous_layout(source, str(args.store))
         options = {"graph_store": args.graph_store} if args.graph_store else {}
         try:
             target = open_store(remote=args.endpoint, **options)
@@ -277,6 +294,24 @@ def server_config(args: argparse.Namespace) -> dict:
     return config
 
 
+def check_layout_before_serving(config: dict) -> None:
+    """Open the store briefly (read-only) and refuse one of the older layout; an unreachable remote store is not
+    an error here: the server answers 503 until it is up."""
+    where = config.get("REMOTE_ENDPOINT") or config["STORE_PATH"]
+    try:
+        store = open_store(config.get("STORE_PATH"), remote=config.get("REMOTE_ENDPOINT"), read_only=True)
+    except (StoreError, OSError) as exc:
+        if config.get("REMOTE_ENDPOINT"):
+            return
+        raise CliError(f"cannot open the store: {exc}") from exc
+    try:
+        refuse_previous_layout(store, where)
+    except StoreError:
+        return
+    finally:
+        store.close()
+
+
 def warn_if_unreachable(base: str, host: str, port: int) -> None:
     """A local base URI on another port than the one served mints IRIs that will not dereference here."""
     parsed = urllib.parse.urlsplit(base)
@@ -292,6 +327,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server.serving import BindError, Settings, bind, serve, usable_cores
 
     config = server_config(args)
+    check_layout_before_serving(config)
     try:
         app = create_app(config)
     except (StoreError, OSError) as exc:
@@ -369,6 +405,41 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
                         "and search, and 4N (at least 16) for /sparql queries and dumps, which mostly wait")
 
 
+def cmd_harvest(args: argparse.Namespace) -> int:
+    """Fetch senate.be politely into a WARC archive (harvest/); see senate_kg/harvesting.py."""
+    from senate_kg.harvesting import cmd_harvest as harvest_command
+
+    return harvest_command(args, wants_progress(args))
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    """The daily job: harvest, build the questions that changed since the last update, publish."""
+    from senate_kg.harvesting import mark_built, pages_to_build, run_harvest
+
+    harvested, _ = run_harvest(args, wants_progress(args))
+    pages, started = pages_to_build(args.archive)
+    if not pages:
+        print("questions changed: 0 (nothing to build)")
+        return harvested
+    args.paths = pages
+    built = cmd_build(args)
+    if built != 2:
+        mark_built(args.archive, started)
+    return max(harvested, built)
+
+
+def add_harvest_command_args(p: argparse.ArgumentParser) -> None:
+    from senate_kg.harvesting import add_harvest_args
+
+    add_harvest_args(p)
+
+
+def add_update_command_args(p: argparse.ArgumentParser) -> None:
+    from senate_kg.harvesting import add_update_args
+
+    add_update_args(p)
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -385,6 +456,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("load", "load RDF file(s) into one named graph", add_load_args, cmd_load),
     Command("push", "send every named graph to a remote SPARQL store", add_push_args, cmd_push),
     Command("serve", "serve the store over HTTP (gunicorn: several processes)", add_serve_args, cmd_serve),
+    Command("harvest", "fetch senate.be's question pages politely into a WARC archive", add_harvest_command_args,
+            cmd_harvest),
+    Command("update", "harvest, build what changed and publish: the daily job", add_update_command_args,
+            cmd_update),
 )
 
 

@@ -13,6 +13,7 @@ Why it is shaped this way (DESIGN.md "The flow", issue 2 "Speed"):
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import re
@@ -32,12 +33,14 @@ from senate_kg.paths import QUERIES_DIR
 from store import META_GRAPH, Store
 
 if TYPE_CHECKING:  # pyshacl is heavy: imported only when a build runs, not for `senate-kg --help` or `serve`
+    from mapping.rdf import QuestionGraphs
     from mapping.validate import Validator, Violation
     from store.bulk import BulkLoad
 
 T = TypeVar("T")
 
 PAGE_SUFFIXES = frozenset({".txt", ".html", ".htm"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
 # Files that sit next to the pages in a harvest folder but are not pages (the samples' SOURCES.tsv, a README).
 NON_PAGE_NAME = re.compile(r"^(?:\.|sources\b|readme\b|licen[cs]e\b|notice\b|changelog\b)", re.IGNORECASE)
 
@@ -80,17 +83,58 @@ def is_page_file(path: Path) -> bool:
     return path.suffix.lower() in PAGE_SUFFIXES and not NON_PAGE_NAME.match(path.name)
 
 
-def collect_pages(paths: Sequence[Path]) -> list[Path]:
-    """Every page under `paths` (files as given, folders searched recursively), sorted and without duplicates,
-    so that the same folder always builds in the same order."""
-    found: dict[Path, None] = {}
+@dataclass(frozen=True)
+class PageInput:
+    """One page to parse: a file, or a response kept in a harvest archive (harvest/). Picklable: it goes to the
+    pool workers, which read the bytes themselves."""
+
+    source: str  # what a rejection names: the file, or the URL fetched (and its WARC file)
+    path: str  # the file, or the WARC file
+    offset: int | None = None  # the response record's offset in the WARC file (an archived page)
+    url: str | None = None  # the URL fetched (archived pages)
+    fetched: str | None = None  # when its bytes were first fetched (ISO 8601 UTC)
+    content_type: str | None = None  # the HTTP Content-Type (its charset counts when decoding)
+
+    @property
+    def is_html(self) -> bool:
+        return self.offset is not None or Path(self.path).suffix.lower() in HTML_SUFFIXES
+
+
+def is_archive(folder: Path) -> bool:
+    """A harvest archive: a folder with the harvester's state file (harvest/state.py)."""
+    from harvest.state import STATE_FILE
+
+    return (folder / STATE_FILE).is_file()
+
+
+def archive_pages(folder: Path) -> list[PageInput]:
+    """The latest good response of every URL of a harvest archive (the state says where it is in the WARCs)."""
+    from harvest.state import State
+
+    state = State(folder, lock=False, read_only=True)
+    try:
+        return [PageInput(f"{row.url} ({folder / row.good_warc}@{row.good_offset})", str(folder / row.good_warc),
+                          row.good_offset, row.url, row.good_fetched, row.content_type) for row in state.good_pages()]
+    finally:
+        state.close()
+
+
+def collect_pages(paths: Sequence[Path | PageInput]) -> list[PageInput]:
+    """Every page under `paths` (files as given, folders searched recursively, a harvest archive's latest good
+    responses), sorted and without duplicates, so that the same folder always builds in the same order."""
+    found: dict[PageInput, None] = {}
     for path in paths:
+        if isinstance(path, PageInput):
+            found.setdefault(path, None)
+            continue
         path = Path(path)
         if path.is_dir():
+            for archive in sorted({p.parent for p in path.rglob("harvest.sqlite")}):
+                found.update(dict.fromkeys(archive_pages(archive)))
             for child in sorted(p for p in path.rglob("*") if p.is_file() and is_page_file(p)):
-                found.setdefault(child, None)
+                found.setdefault(PageInput(str(child), str(child)), None)
         elif path.is_file():
-            found.setdefault(path, None)
+            found.setdefault(PageInput(str(path), str(path)), None)
         else:
             raise InputError(f"{path}: no such file or folder")
     return list(found)
@@ -107,12 +151,14 @@ class _Parsed:
 @dataclass(frozen=True)
 class _Mapped:
     iri: str
-    ntriples: bytes
+    ntriples: bytes  # the question's own graph
     rejection: Rejection | None
     map_seconds: float
     validate_seconds: float
     staged: bytes = b""  # the bulk path's N-Quads for this graph (store/bulk.py), when the build stages
     stage_seconds: float = 0.0
+    shared: tuple[tuple[str, bytes], ...] = ()  # what it says of shared resources (mapping.rdf.QuestionGraphs)
+    placeholders: tuple[tuple[str, bytes], ...] = ()  # the questions it links to, until their pages are read
 
 
 @dataclass
@@ -137,20 +183,50 @@ def _unexpected(source: str, stage: str, exc: Exception) -> Rejection:
     return Rejection(source, stage, f"internal error {type(exc).__name__}: {exc} (a bug in senate-kg, please report)")
 
 
-def parse_file(path: str) -> _Parsed:
-    """Read and parse one page; any failure becomes a Rejection naming the file."""
+def read_page(page: PageInput) -> tuple[bytes, str | None]:
+    """The page's bytes and Content-Type: a file's, or the archived response's (content-encoding undone)."""
+    if page.offset is None:
+        return Path(page.path).read_bytes(), page.content_type
+    from harvest.archive import Location, read_response
+
+    stored = read_response(Path(page.path).parent, Location(Path(page.path).name, page.offset))
+    return stored.body, stored.header("Content-Type") or page.content_type
+
+
+def _with_fetch(question: Question, page: PageInput) -> Question:
+    """Say where and when the page was fetched: the senate.be URL (a mirror's or the stand-in's page named as
+    the same page on senate.be, harvest.site.canonical_url) and the time its bytes were first fetched."""
+    from harvest.site import canonical_url, page_key
+
+    url = canonical_url(page.url) if page.url and page_key(page.url) else None
+    sources = tuple(dataclasses.replace(p, url=url, fetched=page.fetched) for p in question.sources)
+    return dataclasses.replace(question, sources=sources)
+
+
+def parse_file(page: PageInput | str) -> _Parsed:
+    """Read, render (HTML) and parse one page; any failure becomes a Rejection naming the file or URL."""
     from mapping.parse import parse_page
 
+    page = page if isinstance(page, PageInput) else PageInput(page, page)
+    source = page.source
     try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        return _Parsed(path, None, Rejection(path, "file", exc.strerror or str(exc)))
+        raw, content_type = read_page(page)
+    except (OSError, ValueError, StopIteration) as exc:  # a missing file, an unreadable WARC record
+        return _Parsed(source, None, Rejection(source, "file", getattr(exc, "strerror", None) or str(exc)))
     try:
-        return _Parsed(path, parse_page(raw, path), None)
+        if page.is_html:
+            from mapping.html import render_html
+
+            question = parse_page(render_html(raw, source, content_type), source)
+        else:
+            question = parse_page(raw, source)
+        if page.url or page.fetched:
+            question = _with_fetch(question, page)
+        return _Parsed(source, question, None)
     except ParseError as exc:
-        return _Parsed(path, None, _rejection_from_parse_error(exc, path))
+        return _Parsed(source, None, _rejection_from_parse_error(exc, source))
     except Exception as exc:  # noqa: BLE001 - one page must never stop the batch
-        return _Parsed(path, None, _unexpected(path, "parse", exc))
+        return _Parsed(source, None, _unexpected(source, "parse", exc))
 
 
 def question_sources(question: Question) -> str:
@@ -172,7 +248,7 @@ def map_and_validate(chunk: Sequence[Question]) -> list[_Mapped]:
     """Map each question to its triples, then validate the chunk in one call (pyshacl is much cheaper per graph
     in batches); each result stays tied to its own question. The triples go to the validator as they are and
     to the store as canonical N-Triples: no rdflib Graph is built on this path."""
-    from mapping.rdf import question_triples, triples_ntriples
+    from mapping.rdf import question_graphs, question_triples
 
     assert _STATE is not None, "map_and_validate runs after _install_state"
     iris = _STATE.iris
@@ -182,7 +258,7 @@ def map_and_validate(chunk: Sequence[Question]) -> list[_Mapped]:
         iri = iris.question(question.identifier)
         try:
             triples = question_triples(question, iris)
-            ntriples = triples_ntriples(triples)
+            graphs = question_graphs(triples, question, iris)
         except ParseError as exc:
             out[iri] = _Mapped(iri, b"", _rejection_from_parse_error(exc, question_sources(question)),
                                time.perf_counter() - started, 0.0)
@@ -192,34 +268,39 @@ def map_and_validate(chunk: Sequence[Question]) -> list[_Mapped]:
                                time.perf_counter() - started, 0.0)
             continue
         triples_of.append(triples)
-        kept.append((question, iri, ntriples, time.perf_counter() - started))
+        kept.append((question, graphs, time.perf_counter() - started))
     started = time.perf_counter()
     reports = _STATE.validator.validate_many(triples_of) if triples_of else []
     share = (time.perf_counter() - started) / max(len(triples_of), 1)
-    for (question, iri, ntriples, map_seconds), violations in zip(kept, reports, strict=True):
+    for (question, graphs, map_seconds), violations in zip(kept, reports, strict=True):
+        iri = graphs.iri
         if violations:
             rejection = Rejection(question_sources(question), *describe_violations(violations))
-            out[iri] = _Mapped(iri, ntriples, rejection, map_seconds, share)
+            out[iri] = _Mapped(iri, graphs.own, rejection, map_seconds, share)
         elif _STATE.stage:
-            out[iri] = _staged(question, iri, ntriples, map_seconds, share)
+            out[iri] = _staged(question, graphs, map_seconds, share)
         else:
-            out[iri] = _Mapped(iri, ntriples, None, map_seconds, share)
+            out[iri] = _Mapped(iri, graphs.own, None, map_seconds, share, shared=graphs.shared,
+                               placeholders=graphs.placeholders)
     return [out[iris.question(q.identifier)] for q in chunk]
 
 
-def _staged(question: Question, iri: str, ntriples: bytes, map_seconds: float, validate_seconds: float) -> _Mapped:
-    """A valid graph with its bulk-load lines; a graph the store would refuse rejects its question alone."""
+def _staged(question: Question, graphs: QuestionGraphs, map_seconds: float, validate_seconds: float) -> _Mapped:
+    """A valid graph with its bulk-load lines; a graph the store would refuse rejects its question alone. The
+    shared graphs go to the parent as they are: it merges what every question says of them before staging."""
     from store import GraphDataError
     from store.bulk import stage_graph
     from store.meta import now
 
     started = time.perf_counter()
+    iri = graphs.iri
     try:
-        staged = stage_graph(iri, ntriples, now())
+        staged = stage_graph(iri, graphs.own, now())
     except GraphDataError as exc:
-        return _Mapped(iri, ntriples, Rejection(question_sources(question), "rdf", str(exc)), map_seconds,
+        return _Mapped(iri, graphs.own, Rejection(question_sources(question), "rdf", str(exc)), map_seconds,
                        validate_seconds)
-    return _Mapped(iri, ntriples, None, map_seconds, validate_seconds, staged, time.perf_counter() - started)
+    return _Mapped(iri, graphs.own, None, map_seconds, validate_seconds, staged, time.perf_counter() - started,
+                   graphs.shared, graphs.placeholders)
 
 
 # ---------------------------------------------------------------- merge (in the parent)
@@ -357,12 +438,13 @@ def build(paths: Sequence[Path], store: Store | None, iris: Iris, *, progress: b
     return report
 
 
-def _parse_stage(runner: _Runner, pages: Sequence[Path], report: BuildReport, progress: bool) -> list[Question]:
+def _parse_stage(runner: _Runner, pages: Sequence[PageInput], report: BuildReport,
+                 progress: bool) -> list[Question]:
     t0 = time.perf_counter()
     questions: list[Question] = []
     chunksize = max(1, min(64, len(pages) // (runner.workers * 8) or 1))
     bar = progress_bar(total=len(pages), desc="parse", unit="page", enabled=progress)
-    for parsed in runner.imap(parse_file, [str(p) for p in pages], chunksize=chunksize):
+    for parsed in runner.imap(parse_file, pages, chunksize=chunksize):
         bar.update()
         if parsed.rejection is not None:
             report.rejections.append(parsed.rejection)
@@ -377,17 +459,30 @@ def _map_load_stage(runner: _Runner, questions: Sequence[Question], store: Store
                     report: BuildReport, progress: bool, on_staged: Callable[[Path, int], None] | None) -> None:
     """Map and validate in the pool; load what is valid as it comes (through `bulk` when the store is empty).
     Timings: `load` is the parent's store time plus, on the bulk path, the workers' staging share."""
+    from store.merge import GraphMerger
+
     size = max(1, min(MAP_CHUNK, -(-len(questions) // (runner.workers * 2))))
     map_seconds = validate_seconds = load_seconds = stage_seconds = 0.0
     pending: list[_Mapped] = []
+    assert _STATE is not None, "_map_load_stage runs after _install_state"
+    iris = _STATE.iris
+    merger = GraphMerger(store if bulk is None else None, {iris.question(q.identifier) for q in questions})
+    if bulk is not None:
+        stage_shared(bulk, vocabulary_graph(iris))
+    elif store is not None:
+        store.replace_graphs(vocabulary_graph(iris))  # replaced whole, like a question: it is one file
 
     def flush() -> None:
+        """Shared graphs and placeholders first, then the questions that link to them."""
         nonlocal load_seconds
         t0 = time.perf_counter()
+        for mapped in pending:
+            merger.add(mapped.shared, mapped.placeholders)
         if bulk is not None:
             for mapped in pending:
                 bulk.add(mapped.iri, mapped.staged)
         elif store is not None and pending:
+            store.replace_graphs(merger.take())
             report.questions_changed += store.replace_graphs((m.iri, m.ntriples) for m in pending)
         load_seconds += time.perf_counter() - t0
         pending.clear()
@@ -410,13 +505,48 @@ def _map_load_stage(runner: _Runner, questions: Sequence[Question], store: Store
     bar.close()
     if bulk is not None:
         t0 = time.perf_counter()
+        stage_shared(bulk, merger.take())
         if on_staged is not None:
             on_staged(*bulk.finish_staging())
-        report.questions_changed += bulk.commit()
+        bulk.commit()
+        report.questions_changed += report.questions_loaded  # a first build: every question is new
         load_seconds += time.perf_counter() - t0
     report.timings["map"] = map_seconds / runner.workers
     report.timings["validate"] = validate_seconds / runner.workers
     report.timings["load"] = load_seconds + stage_seconds / runner.workers
+
+
+def vocabulary_graph(iris: Iris) -> tuple[tuple[str, bytes]]:
+    """The local vocabulary (ontology/senate-kg.ttl) as the one graph `{base}def/` that describes its terms: the
+    activity types, statuses and match methods every question links to are labelled there, once."""
+    from mapping.rdf import graph_ntriples, load_ontology
+
+    return ((iris.vocab(), graph_ntriples(load_ontology(iris))),)
+
+
+def stage_shared(bulk: BulkLoad, graphs: Iterable[tuple[str, bytes]]) -> None:
+    """The merged shared graphs and the placeholders, staged in the parent once every question was mapped."""
+    from store.bulk import stage_graph
+    from store.meta import now
+
+    when = now()
+    for iri, data in graphs:
+        bulk.add(iri, stage_graph(iri, data, when))
+
+
+# ---------------------------------------------------------------- the layout a store was written in
+PREVIOUS_LAYOUT_QUERY = QUERIES_DIR / "store" / "previous-layout.rq"
+
+
+def written_by_previous_layout(store: Store) -> bool:
+    """True for a store whose question graphs still hold copies of the senators and legislatures they link to
+    (before "one fact, one place"): its union default graph would count them once per question."""
+    return bool(store.select(PREVIOUS_LAYOUT_QUERY.read_text(encoding="utf-8")))
+
+
+def previous_layout_message(where: str) -> str:
+    return (f"{where}: this store was written by an older senate-kg layout (each question's graph repeats the "
+            f"senators, parties and concepts it links to); rebuild it from the pages into a new store")
 
 
 # ---------------------------------------------------------------- push

@@ -21,7 +21,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 
 from server.backend import get_store
-from server.named_queries import NamedQuery, ParamError, find_named_query, load_named_queries
+from server.csp import with_csp
+from server.named_queries import NamedQuery, Param, ParamError, find_named_query, load_named_queries
 from server.negotiation import HTML, Format, choose
 from store import QueryRejected, QueryTimeout
 
@@ -217,13 +218,28 @@ def _schema(param_type: str, choices: tuple[str, ...]) -> dict[str, Any]:
             "enum": {"type": "string", "enum": list(choices)}}[param_type]
 
 
-def _parameter(param) -> dict[str, Any]:
+def _typed(param: Param, raw: str) -> Any:
+    """A header value (default or example) as the JSON value its schema type says: 5, not "5"."""
+    if param.type == "integer":
+        return int(raw)
+    if param.type == "decimal":
+        return float(raw)
+    if param.type == "boolean":
+        return raw.strip().lower() in ("true", "1")
+    return raw.replace("{base}", current_app.config["BASE_URI"])
+
+
+def _parameter(query: NamedQuery, param: Param) -> dict[str, Any]:
     schema = _schema(param.type, param.choices)
     if param.default is not None:
-        schema["default"] = int(param.default) if param.type == "integer" else param.default
+        schema["default"] = _typed(param, param.default)
     base = current_app.config["BASE_URI"]
-    return {"name": param.name, "in": "query", "required": param.required,
-            "description": param.description.replace("{base}", base), "schema": schema}
+    described = {"name": param.name, "in": "query", "required": param.required,
+                 "description": param.description.replace("{base}", base), "schema": schema}
+    example = query.example_value(param.name)
+    if example is not None:
+        described["example"] = _typed(param, example)
+    return described
 
 
 PAGING_PARAMETERS = [
@@ -246,7 +262,7 @@ def _operation(query: NamedQuery) -> dict[str, Any]:
     return {"get": {
         "operationId": query.name.replace("-", "_"), "summary": query.title, "description": query.description,
         "tags": ["named queries"],
-        "parameters": [_parameter(p) for p in query.params] + PAGING_PARAMETERS,
+        "parameters": [_parameter(query, p) for p in query.params] + PAGING_PARAMETERS,
         "responses": {"200": {"description": "One page of results. `Link` headers rel=next / rel=prev page on; "
                                              "append .json or .csv to the path to choose a format without Accept.",
                               "headers": {"Link": {"schema": {"type": "string"},
@@ -308,6 +324,21 @@ def openapi_document() -> dict[str, Any]:
                 "columns": {"type": "array", "items": {"type": "string"}}, "rows": {"type": "array"},
                 "next": {"type": ["string", "null"]}, "prev": {"type": ["string", "null"]}}}}},
     }
+
+
+@bp.get("/api")
+@bp.get("/api/")
+def viewer():
+    """Browsers get the OpenAPI description in Swagger UI (vendored, under a strict CSP); programs get the
+    description itself, so that `/api` is a useful URL for both."""
+    if choose(request, (JSON, HTML), JSON) is HTML:
+        page = render_template("api-viewer.html", spec=f"{request.script_root}/api/openapi.json")
+        response = with_csp(Response(page, mimetype="text/html"))
+    else:
+        response = openapi()
+        response.headers["Content-Location"] = f"{request.script_root}/api/openapi.json"
+    response.vary.add("Accept")
+    return response
 
 
 @bp.get("/api/openapi.json")

@@ -112,6 +112,11 @@ class NamedQuery:
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
+    def example_value(self, name: str) -> str | None:
+        """The value the first `#+ example:` that sets parameter `name` gives it (the OpenAPI example, so that
+        "try it" and schemathesis start from a value that finds rows), or None."""
+        return next((example[name] for example in self.examples if name in example), None)
+
     def bind(self, raw: Mapping[str, str]) -> dict[str, Node]:
         """Validate a request's parameters (reserved paging names are ignored) into terms to bind.
 

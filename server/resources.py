@@ -2,14 +2,16 @@
 N-Triples and HTML (content negotiation or a suffix URL), with validators, 304, CORS and compression.
 
 How a resource is found (one table, `KINDS`, matched on the path below the base, first match wins):
-- a question: its named graph IS its description -> one `graph_info` + one CONSTRUCT that the backend
-  serialises (the hot path: no rdflib for Turtle, N-Triples, RDF/XML);
+- a question: its named graph and the labels of what it links to, read from their own graphs -> one query
+  for the validators of those graphs (question-validators) + one CONSTRUCT that the backend serialises (the
+  hot path: no rdflib for Turtle, N-Triples, RDF/XML);
 - answers, expressions, manifestations, events, participations: they live in their question's graph ->
-  that graph's validators + two CONSTRUCTs restricted to it;
-- persons, parties, offices, concepts, legislatures: described by one of the question graphs that repeat
-  them (find-graph), with how many questions link to them and up to 100 of those; anything else under the
-  base likewise, with what links to it (a sibling question not harvested yet); validators from the store's
-  newest change. The local vocabulary (`def/`) comes from ontology/, validated by the representation stamp.
+  the question's validators + two CONSTRUCTs restricted to it;
+- persons, parties, offices, concepts, legislatures: their own graph (`Iris.graph_of`, docs/profile.md
+  "Graphs"), with how many questions link to them and up to 100 of those; anything else under the base
+  likewise, with what links to it (a sibling question whose page was not read: its placeholder graph);
+  validators from the store's newest change. The local vocabulary (`def/`) comes from ontology/, validated by
+  the representation stamp.
 The IRI is `base + path` whatever the Host header says: a proxy or another host name changes nothing.
 The queries are shaped for Oxigraph's planner (see queries/internal/describe-in-graph.rq): measured with
 100,000 questions, a question in Turtle takes ~2 ms in-process, a senator's page ~80 ms.
@@ -45,7 +47,7 @@ from server.negotiation import (
     split_suffix,
 )
 from server.representations import Validators, conditional, finish, jsonld_object, rdf_response, serialise
-from store import QueryRejected
+from store import QueryRejected, convert_rdf
 
 bp = Blueprint("resources", __name__)
 
@@ -186,8 +188,12 @@ class Description:
         """The document written by the store, when it can be (None: serialise `graph()` instead)."""
         if not self.parts:  # a graph built in Python
             return None
-        if fmt in (TURTLE, NTRIPLES) or (fmt is RDFXML and len(self.parts) == 1):
-            return b"".join(piece.run(fmt.media_type) for piece in self.parts)
+        if len(self.parts) == 1 and fmt in (TURTLE, NTRIPLES, RDFXML):
+            return self.parts[0].run(fmt.media_type)
+        if fmt in (TURTLE, NTRIPLES, RDFXML):  # one document, not one per part: N-Triples concatenate, then
+            ntriples = b"".join(piece.run(NTRIPLES.media_type) for piece in self.parts)  # the store converts
+            return ntriples if fmt is NTRIPLES else convert_rdf(ntriples, NTRIPLES.media_type, fmt.media_type,
+                                                                rdf_prefixes())
         return None
 
     def mentions(self, iri: str) -> bool:
@@ -195,10 +201,39 @@ class Description:
 
 
 def find_graph(iri: str) -> str | None:
-    """A named graph that describes `iri` (persons, parties, terms... are described again in every question
-    graph that links to them, all copies alike: reading one is enough)."""
-    rows = queries_internal.select("find-graph", r=iri)
-    return str(rows[0]["g"]) if rows else None
+    """The named graph that describes `iri` (`Iris.graph_of`: its own, or its question's), when it is stored."""
+    graph = current_app.extensions["iris"].graph_of(iri)
+    return graph if get_store().graph_info(graph) is not None else None
+
+
+@dataclass(frozen=True)
+class QuestionState:
+    """What a question's validators are made of: its own graph and the graphs of what it links to."""
+
+    validators: Validators
+    placeholder: bool  # linked from a question that was read, its own page not read yet (skg:status-not-read)
+
+
+def question_state(iri: str) -> QuestionState | None:
+    """None when no graph of that name is stored. The tag hashes the etags of every graph the representation
+    reads (describe-question), so that a renamed party or a sibling read since changes the ETag too."""
+    rows = queries_internal.select("question-validators", q=iri)
+    own = [row for row in rows if str(row.get("g")) == iri]
+    if not own:
+        return None
+    etags = sorted({f"{row['g']} {row['etag']}" for row in rows if "etag" in row})
+    dates = [moment for row in rows if isinstance(moment := _moment(row.get("modified")), dt.datetime)]
+    not_read = current_app.extensions["iris"].vocab("status-not-read")
+    tag = hashlib.sha256("\n".join(etags).encode()).hexdigest()[:32]
+    return QuestionState(Validators(tag, max(dates) if dates else None),
+                         any(str(row.get("status")) == not_read for row in own))
+
+
+def _moment(value: object) -> dt.datetime | None:
+    moment = value.toPython() if isinstance(value, Literal) else None
+    if not isinstance(moment, dt.datetime):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -284,19 +319,21 @@ def resource(path: str) -> Response:
 def _serve(t: Target) -> Response:
     """Questions from their own graph; resources living in a question graph from that graph; others from
     the whole store."""
+    iris = current_app.extensions["iris"]
     if t.kind.scope == "question":
-        info = get_store().graph_info(t.iri)
-        if info is None:  # only mentioned (a sibling not harvested yet): described from the whole store
+        state = question_state(t.iri)
+        if state is None or state.placeholder:  # a sibling not read yet: its placeholder and who links to it
             return _serve_store(t)
-        validators = Validators(info.etag, info.modified)
-        return _cached(t, validators) or _respond(t, validators, Description((part("describe-question", q=t.iri),)),
+        validators = state.validators
+        description = Description((part("describe-question", q=t.iri, v=iris.vocab()),))
+        return _cached(t, validators) or _respond(t, validators, description,
                                                   html=lambda g: pages.render_question(g, t.iri, t.path))
     if t.kind.scope == "in-question":
-        question = current_app.extensions["iris"].question(t.match["id"])
-        info = get_store().graph_info(question)
-        if info is None:
+        question = iris.question(t.match["id"])
+        state = question_state(question)
+        if state is None or state.placeholder:
             raise NotFound(f"no question {t.match['id']} is stored, so nothing lives under it")
-        validators = Validators(info.etag, info.modified)
+        validators = state.validators
         cached = _cached(t, validators)
         if cached:
             return cached

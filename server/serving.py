@@ -47,7 +47,8 @@ GRACEFUL_SECONDS = 10  # a stopping worker waits this long for the requests in p
 KEEPALIVE_SECONDS = 5  # an idle keep-alive connection is closed after this long
 BACKLOG = 2048  # connections waiting to be accepted
 SWITCH_INTERVAL = 0.001  # seconds a thread may hold the GIL while others wait (Python's default: 0.005)
-MAX_REQUEST_LINE = 8190  # bytes: gunicorn's ceiling; a longer /sparql query goes by POST (up to 1 MB) or gets 414
+MAX_REQUEST_LINE = 1_048_576  # bytes: the request line gunicorn reads at most (a longer one is gunicorn's 414);
+#                                /sparql answers its own 414 beyond its smaller cap (server/sparql.py)
 MAX_HEADER_FIELD = 65536  # bytes: a header this long is still read (absurd Accept lists get an answer, not 431)
 MIN_WAIT_THREADS = 16  # per process, for requests that wait (/sparql, named queries, dumps)
 
@@ -72,13 +73,37 @@ class Settings:
         return {LIGHT: self.threads, HEAVY: max(1, self.threads // 4), WAIT: waiting}
 
 
+def bounded_request_class() -> type:
+    """gunicorn's HTTP/1 request with the request line bounded at MAX_REQUEST_LINE.
+
+    Why: SPARQLWrapper and rdflib's SPARQLStore send queries by GET, and generated queries pass the 8,190 bytes
+    that are gunicorn's largest finite `limit_request_line`. Its only larger value is 0, "unlimited", and its
+    Python parser then buffers a request line of any length, copying the buffer on every read (quadratic: a
+    100 MB line would hold a thread for minutes). This class keeps the 0 but bounds the line all the same."""
+    from gunicorn.http.message import Request
+
+    class BoundedRequest(Request):
+        def read_line(self, unreader: Any, buf: bytearray, limit: int = 0) -> tuple[bytes, bytearray]:
+            return super().read_line(unreader, buf, limit or MAX_REQUEST_LINE)
+
+    return BoundedRequest
+
+
 def worker_class(settings: Settings) -> type:
-    """gunicorn's gthread worker with server/admission.py's three pools instead of its one."""
+    """gunicorn's gthread worker with server/admission.py's three pools instead of its one, reading requests
+    with `bounded_request_class()` (gunicorn has no setting for the parser's message class: it is set on the
+    parser class, in the worker process only)."""
+    from gunicorn.http.parser import RequestParser
     from gunicorn.workers.gthread import ThreadWorker
 
     sizes = settings.pool_sizes()
+    request_class = bounded_request_class()
 
     class Worker(ThreadWorker):
+        def init_process(self) -> None:
+            RequestParser.mesg_class = request_class
+            super().init_process()
+
         def get_thread_pool(self) -> Pools:
             return Pools(sizes, connection_kind)
 
@@ -120,7 +145,7 @@ def gunicorn_options(settings: Settings, listener: socket.socket) -> dict[str, A
         "keepalive": KEEPALIVE_SECONDS,
         "graceful_timeout": GRACEFUL_SECONDS,
         "backlog": BACKLOG,
-        "limit_request_line": MAX_REQUEST_LINE,
+        "limit_request_line": 0,  # "unlimited": gunicorn's only setting above 8,190; bounded by BoundedRequest
         "limit_request_field_size": MAX_HEADER_FIELD,
         "proc_name": "senate-kg",
         "control_socket_disable": True,

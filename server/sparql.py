@@ -11,9 +11,16 @@ Why it is shaped this way (DESIGN.md "HTTP surface" and "What real clients send"
   SPARQL JSON by default, XML, CSV, TSV; CONSTRUCT/DESCRIBE: Turtle by default, JSON-LD, RDF/XML, N-Triples).
   A client that accepts none of those gets the default rather than a 406 (rdflib's SPARQLStore asks for
   SPARQL JSON even for CONSTRUCT); N-Quads and TriG are answered with N-Triples and Turtle, which they
-  include (Comunica asks for N-Quads first).
+  include (Comunica asks for N-Quads first). The `format`, `output` and `results` parameters are read by query
+  form as Fuseki and Virtuoso read them (`xml` is RDF/XML for a graph, SPARQL XML for bindings; `json` JSON-LD
+  or SPARQL JSON): SPARQLWrapper sends all three with every query, so reading `xml` as SPARQL XML for a
+  DESCRIBE would answer the wrong type and make it warn. A value that names no format of the form leaves the
+  choice to Accept.
+- GET queries are read up to MAX_GET_QUERY_BYTES (SPARQLWrapper and rdflib's SPARQLStore send every query by
+  GET unless told otherwise, and generated queries pass 8 KB); beyond it a 414 says to POST.
 - A plain GET without a query is the service description (Turtle etc.), or, for a browser, the query editor
-  with the example queries from `queries/`; the editor works without JavaScript (results as an HTML table).
+  with the example queries from `queries/`; the editor works without JavaScript (results as an HTML table),
+  and with it is YASGUI (vendored, static/sparql-editor.js), under a strict Content-Security-Policy (server/csp.py).
 """
 
 from __future__ import annotations
@@ -29,14 +36,17 @@ from flask import Blueprint, Flask, Request, Response, current_app, render_templ
 from rdflib import Graph
 
 from server.backend import get_store
+from server.csp import with_csp
 from store import QueryRejected, QueryResponse, QueryTimeout, StoreError
 from store import formats as rf
-from store.safety import is_absolute_iri, query_form
+from store.safety import MAX_QUERY_CHARS, is_absolute_iri, query_form
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sparql", __name__)
 
 MAX_BODY_BYTES = 1_000_000  # a query (or a form) larger than this is refused with 413
+MAX_GET_QUERY_BYTES = 262_144  # a URL query string longer than this is a 414 that says to POST (the earlier
+#                                server's limit; gunicorn's own backstop, server/serving.py, is higher)
 TIMEOUT_RETRY_AFTER = 30  # seconds, after a query stopped at the time limit: the same query will be stopped again
 #                           unless the server was busy, so clients (and their retry loops) should not hurry
 STORE_RETRY_AFTER = 10  # seconds, when the store is unavailable
@@ -69,13 +79,30 @@ ALIASES: dict[str, dict[str, rf.ResultFormat]] = {
               "text/plain": rf.NTRIPLES, "application/x-turtle": rf.TURTLE},
 }
 ALIASES["boolean"] = ALIASES["bindings"]
-FORMAT_NAMES = {  # the editor's (and curl users') `format=` parameter, overriding Accept
-    "json": "application/sparql-results+json", "xml": "application/sparql-results+xml", "csv": "text/csv",
-    "tsv": "text/tab-separated-values", "ttl": "text/turtle", "turtle": "text/turtle",
-    "jsonld": "application/ld+json", "json-ld": "application/ld+json", "rdf": "application/rdf+xml",
-    "rdfxml": "application/rdf+xml", "nt": "application/n-triples", "ntriples": "application/n-triples",
-    "nq": "application/n-quads", "trig": "application/trig", "html": "text/html",
-}
+FORMAT_PARAMS = ("format", "output", "results")  # Virtuoso and Fuseki read `format`, sparqler `output`, others
+#                                                  `results`: SPARQLWrapper sends all three (and the editor `format`)
+RESULT_NAMES: dict[str, Offer] = {"json": rf.SPARQL_JSON, "srj": rf.SPARQL_JSON, "xml": rf.SPARQL_XML,
+                                  "srx": rf.SPARQL_XML, "csv": rf.SPARQL_CSV, "tsv": rf.SPARQL_TSV, "html": HTML}
+GRAPH_NAMES: dict[str, Offer] = {  # as Fuseki and Virtuoso read them for a graph: xml is RDF/XML, json is JSON-LD
+    "xml": rf.RDFXML, "rdf": rf.RDFXML, "rdfxml": rf.RDFXML, "rdf+xml": rf.RDFXML, "json": rf.JSONLD,
+    "jsonld": rf.JSONLD, "json-ld": rf.JSONLD, "ttl": rf.TURTLE, "turtle": rf.TURTLE, "n3": rf.TURTLE,
+    "nt": rf.NTRIPLES, "ntriples": rf.NTRIPLES, "n-triples": rf.NTRIPLES, "nq": rf.NQUADS, "nquads": rf.NQUADS,
+    "n-quads": rf.NQUADS, "trig": rf.TRIG, "html": HTML}
+
+
+def _param_formats(form: str, names: dict[str, Offer]) -> dict[str, Offer]:
+    """What a `format`/`output`/`results` value means for a query of `form`: a short name or a media type
+    (SPARQLWrapper sends both, e.g. `rdf+xml` and `application/rdf+xml`) that can carry that form."""
+    table: dict[str, Offer] = {o.media_type: o for o in OFFERS[form]}
+    table.update(ALIASES[form])
+    table.update({"text/html": HTML, "application/xhtml+xml": HTML})
+    table.update(names)
+    return table
+
+
+PARAM_FORMATS: dict[str, dict[str, Offer]] = {"bindings": _param_formats("bindings", RESULT_NAMES),
+                                              "boolean": _param_formats("boolean", RESULT_NAMES),
+                                              "graph": _param_formats("graph", GRAPH_NAMES)}
 SD_FORMATS = (("text/turtle", "turtle"), ("application/ld+json", "json-ld"), ("application/rdf+xml", "xml"),
               ("application/n-triples", "nt"), ("application/json", "json-ld"), ("text/plain", "nt"),
               ("application/xml", "xml"))
@@ -95,7 +122,7 @@ class Operation:
     query: str
     default_graphs: list[str] | None = None
     named_graphs: list[str] | None = None
-    format: str | None = None  # the `format=` parameter, if any
+    formats: tuple[str, ...] = ()  # the `format`, `output` and `results` values, in the order given
     extras: dict[str, str] = field(default_factory=dict)  # editor-only parameters (example)
 
 
@@ -136,6 +163,11 @@ def _body(req: Request) -> bytes:
 def read_operation(req: Request) -> Operation | None:
     """The query operation a request carries, None for a plain GET (service description / editor), or a
     ProtocolError saying what is wrong with it."""
+    if len(req.query_string) > MAX_GET_QUERY_BYTES:
+        raise ProtocolError(414, f"The URL's query string is {len(req.query_string):,} bytes; this endpoint reads "
+                                 f"at most {MAX_GET_QUERY_BYTES:,} there. Send a longer query by POST (a form "
+                                 f"field `query` or an {QUERY_TYPE} body): queries of up to "
+                                 f"{MAX_QUERY_CHARS:,} characters are run.")
     params = parse_urlencoded(req.query_string, "URL query string")
     if req.method == "POST":
         params = params + _post_params(req, params)
@@ -149,7 +181,7 @@ def read_operation(req: Request) -> Operation | None:
     if len(queries) > 1:
         raise ProtocolError(400, f"The request has {len(queries)} query parameters; the protocol allows one.")
     extras = {name: value for name, value in params if name in ("example",)}
-    formats_given = [value for name, value in params if name == "format"]
+    formats_given = tuple(value for name, value in params if name in FORMAT_PARAMS)
     if not queries:
         if req.method == "POST":
             raise ProtocolError(400, "The POST request has no query (a `query` form field or an "
@@ -161,7 +193,7 @@ def read_operation(req: Request) -> Operation | None:
         query=queries[0],
         default_graphs=[v for n, v in params if n == "default-graph-uri"] or None,
         named_graphs=[v for n, v in params if n == "named-graph-uri"] or None,
-        format=formats_given[-1] if formats_given else None,
+        formats=formats_given,
         extras=extras,
     )
 
@@ -190,15 +222,20 @@ def _post_params(req: Request, url_params: list[tuple[str, str]]) -> list[tuple[
 
 
 # ---------------------------------------------------------------- content negotiation
-def negotiate(req: Request, form: str, format_param: str | None = None) -> Offer:
-    """The format to answer a query of `form` in: the `format` parameter if given, else the best offer for
-    the Accept header (q-values honoured, ties to the default), else the default (never 406)."""
+def negotiate(req: Request, form: str, format_params: tuple[str, ...] = ()) -> Offer:
+    """The format to answer a query of `form` in: the first `format`/`output`/`results` value that names a
+    format for this form (read by query form, as Fuseki and Virtuoso do), else the best offer for the Accept
+    header (q-values honoured, ties to the default), else the default (never 406). A value that fits no
+    format of this form (`csv` for a CONSTRUCT) leaves the choice to Accept rather than forcing the default."""
+    for value in format_params:
+        offer = PARAM_FORMATS[form].get(value.strip().lower())
+        if offer is not None:
+            return offer
+    return _negotiate_accept(req, form)
+
+
+def _negotiate_accept(req: Request, form: str) -> Offer:
     default = rf.DEFAULTS[form]
-    if format_param:
-        wanted = FORMAT_NAMES.get(format_param.lower(), format_param.lower())
-        if wanted == "text/html":
-            return HTML
-        return rf.result_format(form, wanted)
     accept = req.accept_mimetypes
     if not accept.provided or not accept:
         return default
@@ -232,7 +269,7 @@ def error_response(status: int, message: str, operation: Operation | None = None
                    retry_after: int | None = None) -> Response:
     """Plain text for programs; the editor with the message (and the query kept) for browsers."""
     if wants_html(request):
-        response = Response(_editor(operation, error=message), status, mimetype="text/html")
+        response = with_csp(Response(_editor(operation, error=message), status, mimetype="text/html"))
     else:
         response = Response(message.rstrip() + "\n", status, mimetype="text/plain")
     if retry_after:
@@ -259,7 +296,7 @@ def run_query(operation: Operation, media_type: str) -> QueryResponse:
 def answer(operation: Operation) -> Response:
     """Run the query and send its result in the negotiated format (or the failure as 4xx/503)."""
     form = query_form(operation.query) or "bindings"
-    offer = negotiate(request, form, operation.format)
+    offer = negotiate(request, form, operation.formats)
     media_type = rf.DEFAULTS[form].media_type if offer is HTML else offer.media_type
     try:
         result = run_query(operation, media_type)
@@ -275,7 +312,7 @@ def answer(operation: Operation) -> Response:
         return error_response(503, f"The store is unavailable, try again shortly ({exc}).", operation,
                               retry_after=STORE_RETRY_AFTER)
     if offer is HTML:
-        response = Response(_editor(operation, result=result), mimetype="text/html")
+        response = with_csp(Response(_editor(operation, result=result), mimetype="text/html"))
     else:
         known = rf.BY_MEDIA_TYPE.get(result.media_type)
         response = Response(result.body, content_type=rf.content_type(known) if known else result.media_type)
@@ -354,7 +391,7 @@ def _editor(operation: Operation | None, *, result=None, error: str | None = Non
                            graph_text=result.body.decode("utf-8", "replace") if result is not None and
                            result.form == "graph" else None,
                            error=error, endpoint=endpoint_url(), settings=settings,
-                           format=(operation.format if operation else None) or "html")
+                           format=(operation.formats[0] if operation and operation.formats else "html"))
 
 
 # ---------------------------------------------------------------- the view
@@ -374,7 +411,7 @@ def endpoint() -> Response:
         return error_response(exc.status, exc.message)
     if operation is None or not operation.query:
         if wants_html(request) or operation is not None:
-            return _cors(Response(_editor(operation), mimetype="text/html"))
+            return _cors(with_csp(Response(_editor(operation), mimetype="text/html")))
         return service_description()
     return answer(operation)
 

@@ -15,10 +15,14 @@ TITLE_657 = "Facebook - Publicités politiques - Refus par l'utilisateur - Dispo
 BROKEN_PAGE = "SÉNAT DE BELGIQUE BELGISCHE SENAAT\nthis is not a question page at all\n"
 
 
+QUESTION_GRAPHS = """SELECT ?g WHERE { GRAPH ?g { ?g a <http://cli.senate-kg.test/def/WrittenQuestion> } }"""
+
+
 def stored_graphs(store_dir: Path) -> set[str]:
+    """The question graphs of pages that were read (not the shared graphs, not the placeholders)."""
     store = open_store(store_dir, read_only=True)
     try:
-        return set(store.named_graphs())
+        return {str(row["g"]) for row in store.select(QUESTION_GRAPHS)}
     finally:
         store.close()
 

@@ -126,3 +126,81 @@ def test_rendered_dom_has_both_titles_in_their_language_cells(chromium, live_url
     assert fr < nl
     assert "Services publics fédéraux" in h1[fr:nl]
     assert "Federale overheidsdiensten" in h1[nl:]
+
+
+# ------------------------------------------------------------------ YASGUI at /sparql, Swagger UI at /api
+# Driven by tests/server/browser/page_check.js with playwright-core (npm; `.ci/run` installs it into
+# var/node/, or set SENATE_KG_NODE_MODULES to a node_modules folder that has it) and Debian's Chromium.
+PAGE_CHECK = Path(__file__).resolve().parent / "browser" / "page_check.js"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(os.environ.get("SENATE_KG_SCREENSHOTS", ROOT / "var" / "screenshots"))  # var/ is gitignored
+
+
+def node_modules() -> Path:
+    return Path(os.environ.get("SENATE_KG_NODE_MODULES", ROOT / "var" / "node" / "node_modules"))
+
+
+@pytest.fixture(scope="module")
+def page_check(chromium):
+    """Runs page_check.js on a URL: what the page requested, the errors it reported, what it found."""
+    node = shutil.which("node")
+    if not node or not (node_modules() / "playwright-core").is_dir():
+        reason = f"node or playwright-core missing (npm install --prefix var/node playwright-core; looked in " \
+                 f"{node_modules()})"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+    def run(url: str, action: str, screenshot: Path) -> dict:
+        import json
+
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([node, str(PAGE_CHECK), chromium, url, action, str(screenshot)], capture_output=True,
+                              timeout=150, check=False, env={**os.environ, "NODE_PATH": str(node_modules())})
+        assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
+        return json.loads(done.stdout)
+
+    return run
+
+
+def only_own_host(report: dict, live_url: str) -> None:
+    """Every request went to the server under test, and the page said so in its policy."""
+    others = [url for url in report["requests"] if not url.startswith(live_url + "/")]
+    assert others == [], f"the page requested other hosts: {others}"
+    assert report["failed"] == [], report["failed"]
+    policy = report["csp"] or ""
+    for directive in ("default-src 'none'", "script-src 'self'", "connect-src 'self'"):
+        assert directive in policy, policy
+
+
+def test_yasgui_runs_an_example_and_shows_its_table(page_check, live_url):
+    shot = SCREENSHOTS / "sparql-yasgui.png"
+    report = page_check(live_url + "/sparql?example=questions-per-party", "yasgui", shot)
+    assert report["failure"] is None, report
+    found = report["found"]
+    assert found["plainFormHidden"] is True  # YASGUI replaced the plain form
+    assert found["tabs"] and "Questions per party" in found["tabs"][0]
+    assert [h for h in found["headers"] if h][:3] == ["party", "party_label", "questions"]
+    assert any("org/party/" in cell for row in found["rows"] for cell in row), found["rows"]
+    only_own_host(report, live_url)
+    # the only console errors allowed: the favicon's 404, and the inline <style> of YASGUI's column resizer,
+    # which the policy blocks (the table is drawn without it)
+    unexpected = [p for p in report["problems"] if "favicon" not in p and "404" not in p
+                  and "Applying inline style violates" not in p]
+    assert unexpected == []
+    assert shot.stat().st_size > 20_000  # a picture of the page, kept under var/screenshots/
+    width, height, _, _ = png_rows(shot.read_bytes(), max_rows=1)
+    assert (width, height) == (WIDTH, HEIGHT)
+
+
+def test_api_viewer_renders_the_openapi_description(page_check, live_url):
+    shot = SCREENSHOTS / "api-swagger-ui.png"
+    report = page_check(live_url + "/api", "swagger", shot)
+    assert report["failure"] is None, report
+    found = report["found"]
+    assert found["title"].startswith("senate-kg API")
+    assert "/api/queries/questions-per-party" in found["operations"] and "/api/search" in found["operations"]
+    assert "http://eurovoc.europa.eu/5451" in found["example"]  # the query's `#+ example:` value
+    only_own_host(report, live_url)
+    assert [p for p in report["problems"] if "404" not in p] == []
+    assert shot.stat().st_size > 20_000

@@ -51,8 +51,8 @@ def get(url: str, accept: str | None = None, timeout: float = 30) -> tuple[int, 
         return exc.code, dict(exc.headers), exc.read()
 
 
-def start(log: Path, *args: str, timeout: float = 5.0) -> Served:
-    port = free_port()
+def start(log: Path, *args: str, timeout: float = 5.0, port: int | None = None) -> Served:
+    port = port or free_port()
     command = [sys.executable, "-m", "senate_kg", "serve", "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(WORKERS), "--threads", "2", "--query-timeout", str(timeout), *args]
     with log.open("ab") as out:
