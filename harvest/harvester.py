@@ -160,18 +160,19 @@ class Harvester:
     # ---------------------------------------------------------------- which numbers
     def _numbers(self, legislature: int) -> Iterator[int]:
         """Due questions first (pending every run, the others after refresh_after days), then new numbers."""
-        cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=self.options.refresh_after)).isoformat()
+        cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=self.options.refresh_after)).replace(
+            microsecond=0).isoformat().replace("+00:00", "Z")  # the state's own notation (state.utc_now)
         known = {q.number: q for q in self.state.questions(legislature)}
         if self.options.numbers is not None:
             low, high = self.options.numbers
             for number in range(low, high + 1):
                 row = known.get(number)
                 if row is None or row.status in ("pending", "failed") or (
-                        row.status in ("answered", "closed") and row.checked < cutoff):
+                        row.status in ("answered", "closed") and row.checked <= cutoff):
                     yield number
             return
         for number, row in sorted(known.items()):
-            if row.status in ("pending", "failed") or (row.status in ("answered", "closed") and row.checked < cutoff):
+            if row.status in ("pending", "failed") or (row.status in ("answered", "closed") and row.checked <= cutoff):
                 yield number
         number = self.state.last_known(legislature) or 0
         misses = 0

@@ -213,10 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8123)
     parser.add_argument("--markup", choices=("table", "div"), default="table")
     parser.add_argument("--disallow", action="store_true", help="robots.txt disallows the question pages")
+    parser.add_argument("--both-languages", action="store_true",
+                        help="serve each bilingual print view under LANG=fr and LANG=nl (bench/synthetic.py pages)")
     args = parser.parse_args(argv)
-    site = StandIn(load_pages(args.pages, args.markup), port=args.port,
+    site = StandIn(load_pages(args.pages, args.markup, both_languages=args.both_languages), port=args.port,
                    robots="disallow" if args.disallow else "allow")
-    print(f"stand-in senate.be on {site.url} with {len(site.pages)} pages (Ctrl-C stops)")
+    print(f"stand-in senate.be on {site.url} with {len(site.pages)} pages (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         site.server.serve_forever()
     return 0

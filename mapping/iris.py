@@ -21,6 +21,7 @@ SENATE_PAGE = "https://www.senate.be/www/?MIval=/Vragen/{layout}&LEG={leg}&NR={n
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 # The IRIs that live in a question's graph (profile "Graphs"): the question, its answer, their expressions and
 # manifestations, its events and participations. Group `id` is the question's identifier.
+_SENATE_PAGE = re.compile(r"https://www\.senate\.be/www/\?MIval=/Vragen/\w+&LEG=(?P<leg>\d+)&NR=(?P<nr>\d+)(?:&.*)?")
 _IN_QUESTION = re.compile(r"eli/dl/(?:doc/WQ-(?P<doc>\d+-\d+)(?:-ASW)?(?:/.*)?"
                           r"|event/WQ-(?P<event>\d+-\d+)-[A-Z]+\d*"
                           r"|participation/WQ-(?P<part>\d+-\d+)_[A-Z]+)")
@@ -58,6 +59,9 @@ class Iris:
                 return self.question(found["doc"] or found["event"] or found["part"])
             if local.startswith("def/"):
                 return self.vocab()
+        page = _SENATE_PAGE.fullmatch(iri)
+        if page:  # a senate.be page read for a question (its provenance) belongs to that question
+            return self.question(f"{page['leg']}-{page['nr']}")
         return iri
 
     # --- documents (ELI-DL) ---

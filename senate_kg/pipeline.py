@@ -119,10 +119,11 @@ def archive_pages(folder: Path) -> list[PageInput]:
         state.close()
 
 
-def collect_pages(paths: Sequence[Path | PageInput]) -> list[PageInput]:
+def collect_pages(paths: Sequence[Path | PageInput]) -> list[Path | PageInput]:
     """Every page under `paths` (files as given, folders searched recursively, a harvest archive's latest good
-    responses), sorted and without duplicates, so that the same folder always builds in the same order."""
-    found: dict[PageInput, None] = {}
+    responses), sorted and without duplicates, so that the same folder always builds in the same order.
+    Files come back as paths, archived responses as `PageInput`s; `parse_file` takes both."""
+    found: dict[Path | PageInput, None] = {}
     for path in paths:
         if isinstance(path, PageInput):
             found.setdefault(path, None)
@@ -132,9 +133,9 @@ def collect_pages(paths: Sequence[Path | PageInput]) -> list[PageInput]:
             for archive in sorted({p.parent for p in path.rglob("harvest.sqlite")}):
                 found.update(dict.fromkeys(archive_pages(archive)))
             for child in sorted(p for p in path.rglob("*") if p.is_file() and is_page_file(p)):
-                found.setdefault(PageInput(str(child), str(child)), None)
+                found.setdefault(child, None)
         elif path.is_file():
-            found.setdefault(PageInput(str(path), str(path)), None)
+            found.setdefault(path, None)
         else:
             raise InputError(f"{path}: no such file or folder")
     return list(found)
@@ -203,11 +204,11 @@ def _with_fetch(question: Question, page: PageInput) -> Question:
     return dataclasses.replace(question, sources=sources)
 
 
-def parse_file(page: PageInput | str) -> _Parsed:
+def parse_file(page: PageInput | Path | str) -> _Parsed:
     """Read, render (HTML) and parse one page; any failure becomes a Rejection naming the file or URL."""
     from mapping.parse import parse_page
 
-    page = page if isinstance(page, PageInput) else PageInput(page, page)
+    page = page if isinstance(page, PageInput) else PageInput(str(page), str(page))
     source = page.source
     try:
         raw, content_type = read_page(page)
@@ -438,13 +439,14 @@ def build(paths: Sequence[Path], store: Store | None, iris: Iris, *, progress: b
     return report
 
 
-def _parse_stage(runner: _Runner, pages: Sequence[PageInput], report: BuildReport,
+def _parse_stage(runner: _Runner, pages: Sequence[Path | PageInput], report: BuildReport,
                  progress: bool) -> list[Question]:
     t0 = time.perf_counter()
     questions: list[Question] = []
     chunksize = max(1, min(64, len(pages) // (runner.workers * 8) or 1))
     bar = progress_bar(total=len(pages), desc="parse", unit="page", enabled=progress)
-    for parsed in runner.imap(parse_file, pages, chunksize=chunksize):
+    for parsed in runner.imap(parse_file, [p if isinstance(p, PageInput) else str(p) for p in pages],
+                              chunksize=chunksize):
         bar.update()
         if parsed.rejection is not None:
             report.rejections.append(parsed.rejection)

@@ -62,3 +62,15 @@ def test_the_walker_sees_imports_inside_functions(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("def f():\n    import pyoxigraph\n    from flask import Flask\n", encoding="utf-8")
     assert imported_modules(probe) == {"pyoxigraph", "flask"}
+
+
+@pytest.mark.parametrize("path", python_files("harvest"), ids=lambda p: p.name)
+def test_the_harvester_knows_no_rdf_and_no_mapping(path: Path) -> None:
+    """The harvester is upstream of mapping/ (STYLE.md): it stores bytes and headers and knows no RDF."""
+    forbidden = ("rdflib", "pyshacl", "pyoxigraph", "mapping", "store", "server", "senate_kg", "flask")
+    assert imports_any(path, forbidden) == []
+
+
+def test_html_rendering_knows_neither_rdf_nor_http() -> None:
+    forbidden = ("rdflib", "pyshacl", "pyoxigraph", "urllib3", "requests", "http", "harvest", "store", "server")
+    assert imports_any(ROOT / "mapping/html.py", forbidden) == []

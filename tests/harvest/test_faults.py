@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import FAST, key_of
+from conftest import key_of
 from warcio.archiveiterator import ArchiveIterator
 
 from harvest.classify import Kind, classify
@@ -83,7 +83,7 @@ def test_conditional_get_and_identical_bytes_are_unchanged(sample_site, tmp_path
     run(sample_site, tmp_path, numbers=(8900, 8901))
     report = run(sample_site, tmp_path, numbers=(8900, 8901), refresh_after=0)
     assert (report.new, report.changed, report.unchanged) == (0, 0, 2)
-    assert [s for _, s in statuses(tmp_path)][-3:] == [304, 304, 304]
+    assert [s for _, s in statuses(tmp_path)].count(304) == 3  # the detail pages of 8900 (fr, nl), 8901 (nl)
 
 
 def test_user_agent_names_the_tool_its_version_and_the_contact(sample_site, tmp_path, monkeypatch):
