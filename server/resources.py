@@ -53,6 +53,7 @@ bp = Blueprint("resources", __name__)
 
 STORE_VALIDATORS_SECONDS = 30.0  # how long the store-wide validator is reused (it scans the metadata: 0.3 s
 #                                 at 100,000 graphs); a new build shows on store-wide pages within 30 s
+QUESTION_STATES = 200_000  # cached question validators per snapshot (~300 bytes each: at most ~60 MB a worker)
 SORTABLE = 600  # up to this many questions, a list is sorted newest first per request (~0.2 ms a question)
 CONTEXT_PATH = "/ns/context.jsonld"
 
@@ -214,9 +215,42 @@ class QuestionState:
     placeholder: bool  # linked from a question that was read, its own page not read yet (skg:status-not-read)
 
 
+class _StateCache:
+    """Question states per store snapshot: exact, since a snapshot never changes (a new one clears the cache).
+    The validators query costs ~0.7 ms where the question's own graph_info costs 0.03 ms (10,000 questions),
+    a third of a Turtle request; stores that cannot name their snapshot (remote) are asked every time."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.snapshot: str | None = None
+        self.states: dict[str, QuestionState | None] = {}
+        self._lock = threading.Lock()
+
+    def get(self, iri: str) -> QuestionState | None:
+        snapshot = get_store().snapshot_id()
+        if snapshot is None:
+            return _question_state(iri)
+        if snapshot != self.snapshot:
+            with self._lock:
+                if snapshot != self.snapshot:
+                    self.states, self.snapshot = {}, snapshot
+        states = self.states
+        if iri in states:
+            return states[iri]
+        state = _question_state(iri)
+        if len(states) < self.limit:
+            states[iri] = state
+        return state
+
+
 def question_state(iri: str) -> QuestionState | None:
-    """None when no graph of that name is stored. The tag hashes the etags of every graph the representation
-    reads (describe-question), so that a renamed party or a sibling read since changes the ETag too."""
+    """None when no graph of that name is stored (cached per store snapshot)."""
+    return current_app.extensions["question_states"].get(iri)
+
+
+def _question_state(iri: str) -> QuestionState | None:
+    """The tag hashes the etags of every graph the representation reads (describe-question), so that a renamed
+    party or a sibling read since changes the ETag too."""
     rows = queries_internal.select("question-validators", q=iri)
     own = [row for row in rows if str(row.get("g")) == iri]
     if not own:
@@ -489,4 +523,5 @@ def init_app(app: Flask) -> None:
     app.extensions["rdf_prefixes"] = _prefixes(app.extensions["jsonld_context"], iris)
     app.extensions["vocabulary_graph"] = load_ontology(iris)
     app.extensions["store_validators"] = _StoreValidators(STORE_VALIDATORS_SECONDS)
+    app.extensions["question_states"] = _StateCache(QUESTION_STATES)
     app.register_blueprint(bp)

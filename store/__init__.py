@@ -115,6 +115,12 @@ class Store(ABC):
     def graph_info(self, graph_iri: str) -> GraphInfo | None:
         """ETag and modification time of a stored named graph, or None if it is not stored."""
 
+    def snapshot_id(self) -> str | None:
+        """An opaque token that stays the same exactly as long as what readers see stays the same (a read-only
+        snapshot of the embedded store), so that callers may cache what they derived from it; None when the
+        backend cannot promise that (a remote store, a writer)."""
+        return None
+
     @abstractmethod
     def named_graphs(self) -> Iterator[str]:
         """Every named graph except the store's own metadata graph."""

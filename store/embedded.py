@@ -323,6 +323,13 @@ class EmbeddedStore(Store):
             return self._signature
         return store_signature(self.location)[0]
 
+    def snapshot_id(self) -> str | None:
+        """The read-only handle's snapshot (its files' signature): the server caches per snapshot."""
+        if not self.read_only:
+            return None
+        self._store()
+        return self._signature
+
     # ---- reading
     def _project_query(self, handle: ox.Store, sparql: str, bindings: Mapping[str, Node] | None) -> object:
         """Bindings go in as a VALUES row first in the outer WHERE group, exactly as the remote backend does

@@ -119,7 +119,8 @@ def test_serialise_refuses_html(app):
 
 def test_every_internal_query_loads_and_declares_its_parameters():
     queries = load_internal_queries("http://senate-kg.test/")
-    assert {"describe-question", "describe-in-graph", "question-validators", "home-figures", "store-modified"} <= set(queries)
+    expected = {"describe-question", "describe-in-graph", "question-validators", "home-figures", "store-modified"}
+    assert expected <= set(queries)
     for query in queries.values():
         assert query.sparql.startswith("BASE <http://senate-kg.test/>")
         for param in query.params:
