@@ -35,6 +35,11 @@ from senate_kg.pipeline import (
 )
 from senate_kg.settings import SettingsError, remember_base, resolve_base
 from store import META_GRAPH, Store, StoreError, open_store
+from store.credentials import ENV_PASSWORD, ENV_USER, Credentials, CredentialsError, StoreAuthError
+from store.credentials import forget_environment as forget_credentials
+from store.credentials import from_environment as credentials_from_environment
+from store.credentials import from_file as credentials_from_file
+from store.engines import ENGINES
 
 if TYPE_CHECKING:
     from senate_kg.publish import Publication
@@ -254,27 +259,73 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def refuse_userinfo(url: str | None, option: str) -> None:
+    """A password in the URL would sit in the shell history and in `ps`: refused, without echoing it."""
+    if url and "@" in urllib.parse.urlsplit(url).netloc:
+        raise CliError(f"{option}: the URL holds a user or password; give credentials in "
+                       f"{ENV_USER}/{ENV_PASSWORD} or --credentials-file, never on the command line")
+
+
+def write_credentials(args: argparse.Namespace) -> Credentials | None:
+    """The write credentials: --credentials-file (owner-only), else the environment, else none."""
+    try:
+        if args.credentials_file is not None:
+            return credentials_from_file(args.credentials_file)
+        return credentials_from_environment()
+    except CredentialsError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def remote_options(args: argparse.Namespace, *, writing: bool) -> dict:
+    """RemoteStore options from --engine and the path overrides; credentials only for writing."""
+    options: dict = {"engine": args.engine}
+    for key in ("update_endpoint", "graph_store"):
+        if getattr(args, key, None):
+            refuse_userinfo(getattr(args, key), "--" + key.replace("_", "-"))
+            options[key] = getattr(args, key)
+    if writing:
+        options["credentials"] = write_credentials(args)
+    return options
+
+
+def push_failure(target: Store, exc: Exception, endpoint: str) -> CliError:
+    """One line: how far the push came (graphs go in sorted order) and that running it again resumes."""
+    progress = getattr(target, "progress", None)
+    if isinstance(exc, StoreAuthError):
+        return CliError(f"--endpoint {endpoint}: the store refused the credentials: {exc}")
+    done = ""
+    if progress is not None:
+        last = f", the last <{progress.last}>" if progress.last else ""
+        done = (f" after writing {progress.written} graphs (in sorted order{last}; {progress.unchanged} already "
+                f"there); run the same push again to resume: the graphs already written are skipped")
+    return CliError(f"--endpoint {endpoint}: push failed{done}: {exc}")
+
+
 def cmd_push(args: argparse.Namespace) -> int:
+    refuse_userinfo(args.endpoint, "--endpoint")
+    options = remote_options(args, writing=True)
     source = open_embedded(args.store, read_only=True, must_exist=True)
     try:
         refuse_previous_layout(source, str(args.store))
-        options = {"graph_store": args.graph_store} if args.graph_store else {}
         try:
             target = open_store(remote=args.endpoint, **options)
         except (StoreError, OSError, ValueError) as exc:
             raise CliError(f"--endpoint {args.endpoint}: cannot use this SPARQL store: {exc}") from exc
         try:
             started = time.perf_counter()
+            target.check_write_access()
             sent = push(source, target)
             seconds = time.perf_counter() - started
         except (StoreError, OSError) as exc:
-            raise CliError(f"--endpoint {args.endpoint}: push failed: {exc}") from exc
+            raise push_failure(target, exc, args.endpoint) from exc
         finally:
             target.close()
         run_publish(args, source, args.store, Iris(resolve_base(args.store, None)))
     finally:
         source.close()
-    print(f"{sent} graphs pushed to {args.endpoint} in {seconds:.2f} s")
+    progress = target.progress
+    print(f"{sent} graphs pushed to {args.endpoint} in {seconds:.2f} s ({progress.written} written, "
+          f"{progress.unchanged} already there)")
     return 0
 
 
@@ -284,9 +335,11 @@ def server_config(args: argparse.Namespace) -> dict:
         raise CliError("--store DIR is required (or --remote URL to serve a remote SPARQL store)")
     if args.store is not None and not args.remote and not args.store.is_dir():
         raise CliError(f"{args.store}: no store here (make one with: senate-kg build --store {args.store} PATH...)")
+    refuse_userinfo(args.remote, "--remote")
     config = {
         "BASE_URI": resolve_base(args.store, args.base_uri),
         "REMOTE_ENDPOINT": args.remote,
+        "REMOTE_ENGINE": args.engine,
         "QUERY_TIMEOUT": args.query_timeout,
     }
     if args.store is not None:
@@ -299,7 +352,8 @@ def check_layout_before_serving(config: dict) -> None:
     an error here: the server answers 503 until it is up."""
     where = config.get("REMOTE_ENDPOINT") or config["STORE_PATH"]
     try:
-        store = open_store(config.get("STORE_PATH"), remote=config.get("REMOTE_ENDPOINT"), read_only=True)
+        options = {"engine": config["REMOTE_ENGINE"]} if config.get("REMOTE_ENDPOINT") else {}
+        store = open_store(config.get("STORE_PATH"), remote=config.get("REMOTE_ENDPOINT"), read_only=True, **options)
     except (StoreError, OSError) as exc:
         if config.get("REMOTE_ENDPOINT"):
             return
@@ -326,6 +380,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server import create_app
     from server.serving import BindError, Settings, bind, serve, usable_cores
 
+    if forget_credentials():  # read-only: neither the app's config nor its worker processes hold them
+        note(args, f"senate-kg serve: note: {ENV_USER}/{ENV_PASSWORD} ignored and removed: serving is read-only")
     config = server_config(args)
     check_layout_before_serving(config)
     try:
@@ -385,15 +441,28 @@ def add_load_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", type=Path, nargs="+", metavar="FILE", help="RDF files (format from the suffix)")
 
 
+def add_engine_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=sorted(ENGINES), metavar="|".join(ENGINES),
+                   help="the remote store's kind: decides the update and Graph Store paths, authentication and "
+                        "dialect (store/engines.py; default: oxigraph for a URL ending in /query, else generic)")
+
+
 def add_push_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", type=Path, required=True, metavar="DIR")
-    p.add_argument("--endpoint", required=True, metavar="URL", help="SPARQL query endpoint of the remote store")
-    p.add_argument("--graph-store", metavar="URL", help="its Graph Store Protocol endpoint, if not derivable")
+    p.add_argument("--endpoint", required=True, metavar="URL",
+                   help="the engine's SPARQL URL (oxigraph: http://HOST:7878/query, virtuoso: http://HOST:8890/sparql)")
+    add_engine_arg(p)
+    p.add_argument("--update-endpoint", metavar="URL", help="its SPARQL Update endpoint (default: the engine's)")
+    p.add_argument("--graph-store", metavar="URL", help="its Graph Store Protocol endpoint (default: the engine's)")
+    p.add_argument("--credentials-file", type=Path, metavar="FILE",
+                   help=f"`user=` and `password=` lines, readable only by you (else {ENV_USER} and "
+                        f"{ENV_PASSWORD}); sent as the engine wants (Basic, Virtuoso: Digest)")
 
 
 def add_serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", type=Path, metavar="DIR", help="embedded store folder (dumps and search next to it)")
     p.add_argument("--remote", metavar="URL", help="serve from this SPARQL endpoint instead of the embedded store")
+    add_engine_arg(p)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--base-uri", metavar="URI", help="must match the one used by build (default: the store's)")

@@ -35,7 +35,7 @@ from store import META_GRAPH, Store
 if TYPE_CHECKING:  # pyshacl is heavy: imported only when a build runs, not for `senate-kg --help` or `serve`
     from mapping.rdf import QuestionGraphs
     from mapping.validate import Validator, Violation
-    from store.bulk import BulkLoad
+    from store.bulk import BulkLoad, StagedGraph
 
 T = TypeVar("T")
 
@@ -156,7 +156,7 @@ class _Mapped:
     rejection: Rejection | None
     map_seconds: float
     validate_seconds: float
-    staged: bytes = b""  # the bulk path's N-Quads for this graph (store/bulk.py), when the build stages
+    staged: StagedGraph | None = None  # the bulk path's N-Quads for this graph (store/bulk.py), when it stages
     stage_seconds: float = 0.0
     shared: tuple[tuple[str, bytes], ...] = ()  # what it says of shared resources (mapping.rdf.QuestionGraphs)
     placeholders: tuple[tuple[str, bytes], ...] = ()  # the questions it links to, until their pages are read
@@ -576,7 +576,10 @@ def push(source: Store, target: Store, *, batch: int = 200) -> int:
     for chunk in _chunks(graphs, batch):
         target.replace_graphs([(iri, source.construct(query, {"_g": URIRef(iri)})) for iri in chunk])
     # Last, so that the target's ETags and dates are the source's (its own bookkeeping above is overwritten).
-    meta = URIRef(META_GRAPH)
-    merged = merged_metadata(source.construct(query, {"_g": meta}), target.construct(query, {"_g": meta}))
+    from store.meta import meta_ntriples
+
+    source_meta = "".join(line + "\n" for info in source.all_graph_infos().values()
+                          for line in meta_ntriples(info.iri, info.etag, info.modified)).encode("utf-8")
+    merged = merged_metadata(source_meta, target.construct(query, {"_g": URIRef(META_GRAPH)}))
     target.replace_graphs([(META_GRAPH, merged)])
     return len(graphs) + 1

@@ -18,6 +18,7 @@ from mapping.iris import DEFAULT_BASE, Iris
 DEFAULTS: dict[str, Any] = {
     "STORE_PATH": "var/store",  # embedded pyoxigraph store written by `senate-kg build`
     "REMOTE_ENDPOINT": None,  # SPARQL endpoint URL: serve from a remote store instead
+    "REMOTE_ENGINE": None,  # its kind (store/engines.py: oxigraph, virtuoso, generic); None: guessed from the URL
     "BASE_URI": DEFAULT_BASE,
     "QUERY_TIMEOUT": 30.0,  # seconds, hard limit for /sparql and named queries
     "MAX_ROWS": 10_000,  # cap on result rows (SELECT) and triples (CONSTRUCT) through /sparql
@@ -34,6 +35,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("SENATE_KG")
     if config:
         app.config.from_mapping(config)
+    for key in ("REMOTE_USER", "REMOTE_PASSWORD"):  # write credentials: never held by the read-only server
+        app.config.pop(key, None)
     app.config["BASE_URI"] = Iris(app.config["BASE_URI"]).base
     app.extensions["iris"] = Iris(app.config["BASE_URI"])
 

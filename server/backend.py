@@ -18,7 +18,8 @@ INHERITED = "inherited_stores"  # stores copied from a parent process: kept (nev
 def _open(app: Flask) -> Store:
     # A remote store's every request waits at most the query time limit (else 30 s): a frozen store must not
     # hold all the server's threads for longer than a user's query may run.
-    options = {"timeout": float(app.config["QUERY_TIMEOUT"])} if app.config["REMOTE_ENDPOINT"] else {}
+    options = {"timeout": float(app.config["QUERY_TIMEOUT"]), "engine": app.config.get("REMOTE_ENGINE")} \
+        if app.config["REMOTE_ENDPOINT"] else {}
     return open_store(app.config["STORE_PATH"], remote=app.config["REMOTE_ENDPOINT"], read_only=True, **options)
 
 

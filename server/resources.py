@@ -3,8 +3,9 @@ N-Triples and HTML (content negotiation or a suffix URL), with validators, 304, 
 
 How a resource is found (one table, `KINDS`, matched on the path below the base, first match wins):
 - a question: its named graph and the labels of what it links to, read from their own graphs -> one query
-  for the validators of those graphs (question-validators) + one CONSTRUCT that the backend serialises (the
-  hot path: no rdflib for Turtle, N-Triples, RDF/XML);
+  for the graphs it links to (question-links; their etags from the store's bookkeeping, cached per store
+  snapshot) + one CONSTRUCT that the backend serialises (the hot path: no rdflib for Turtle, N-Triples,
+  RDF/XML);
 - answers, expressions, manifestations, events, participations: they live in their question's graph ->
   the question's validators + two CONSTRUCTs restricted to it;
 - persons, parties, offices, concepts, legislatures: their own graph (`Iris.graph_of`, docs/profile.md
@@ -19,7 +20,6 @@ The queries are shaped for Oxigraph's planner (see queries/internal/describe-in-
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 import threading
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, request
-from rdflib import RDFS, SKOS, Graph, Literal, URIRef
+from rdflib import RDFS, SKOS, Graph, URIRef
 
 from mapping.iris import Iris
 from server import pages, queries_internal
@@ -125,16 +125,10 @@ class _StoreValidators:
 
 def _compute_store_validators() -> Validators:
     """Tag = hash of (newest modification, number of graphs): a replaced, added or removed graph changes it."""
-    rows = queries_internal.select("store-modified")
-    row = rows[0] if rows else {}
-    newest = row.get("newest")
-    moment = newest.toPython() if isinstance(newest, Literal) else None
-    if not isinstance(moment, dt.datetime):
-        moment = None
-    elif moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    tag = hashlib.sha256(f"{newest}|{row.get('graphs')}".encode()).hexdigest()[:16]
-    return Validators(tag, moment)
+    infos = get_store().all_graph_infos()
+    newest = max((info.modified for info in infos.values()), default=None)
+    tag = hashlib.sha256(f"{newest}|{len(infos)}".encode()).hexdigest()[:16]
+    return Validators(tag, newest)
 
 
 def store_validators() -> Validators:
@@ -251,23 +245,15 @@ def question_state(iri: str) -> QuestionState | None:
 def _question_state(iri: str) -> QuestionState | None:
     """The tag hashes the etags of every graph the representation reads (describe-question), so that a renamed
     party or a sibling read since changes the ETag too."""
-    rows = queries_internal.select("question-validators", q=iri)
-    own = [row for row in rows if str(row.get("g")) == iri]
-    if not own:
+    rows = queries_internal.select("question-links", q=iri)
+    infos = get_store().graph_infos([iri, *(str(row["g"]) for row in rows if "g" in row)])
+    if iri not in infos:
         return None
-    etags = sorted({f"{row['g']} {row['etag']}" for row in rows if "etag" in row})
-    dates = [moment for row in rows if isinstance(moment := _moment(row.get("modified")), dt.datetime)]
+    etags = sorted(f"{graph} {info.etag}" for graph, info in infos.items())
     not_read = current_app.extensions["iris"].vocab("status-not-read")
     tag = hashlib.sha256("\n".join(etags).encode()).hexdigest()[:32]
-    return QuestionState(Validators(tag, max(dates) if dates else None),
-                         any(str(row.get("status")) == not_read for row in own))
-
-
-def _moment(value: object) -> dt.datetime | None:
-    moment = value.toPython() if isinstance(value, Literal) else None
-    if not isinstance(moment, dt.datetime):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    placeholder = any(str(row.get("g")) == iri and str(row.get("status")) == not_read for row in rows)
+    return QuestionState(Validators(tag, max(info.modified for info in infos.values())), placeholder)
 
 
 @dataclass(frozen=True)

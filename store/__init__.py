@@ -13,10 +13,12 @@ question (reach it with `GRAPH ?g`), and a default graph that holds only what wa
 endpoint whose data sits in one graph per question), unless the request names its own dataset
 (default-graph-uri / named-graph-uri).
 
-Metadata (`META_GRAPH`): for each stored graph `<g>`, a node `<urn:senate-kg:meta:g>` with `meta:graph <g>`,
-`meta:etag "…"` and `meta:modified "…"^^xsd:dateTime`, `meta:` = `urn:senate-kg:meta#` (see store/meta.py). The etag
-is a hash of the graph's sorted N-Triples lines; `modified` is when that content first appeared, so rebuilding
-unchanged pages changes nothing.
+Bookkeeping: for each stored graph an etag (a hash of its sorted N-Triples lines) and `modified` (when that
+content first appeared, so rebuilding unchanged pages changes nothing), read with `graph_info`. The embedded
+store keeps them beside the RDF (store/bookkeeping.py), out of users' union default graph; the remote store
+keeps them in its graph `META_GRAPH`: for each graph `<g>`, a node `<urn:senate-kg:meta:g>` with
+`meta:graph <g>`, `meta:etag "…"` and `meta:modified "…"^^xsd:dateTime`, `meta:` = `urn:senate-kg:meta#`
+(store/meta.py), which a push copies along.
 """
 
 from __future__ import annotations
@@ -115,6 +117,14 @@ class Store(ABC):
     def graph_info(self, graph_iri: str) -> GraphInfo | None:
         """ETag and modification time of a stored named graph, or None if it is not stored."""
 
+    def graph_infos(self, graph_iris: Iterable[str]) -> dict[str, GraphInfo]:
+        """`graph_info` of several graphs at once (those stored): backends answer it in one look-up."""
+        return {iri: info for iri in graph_iris if (info := self.graph_info(iri)) is not None}
+
+    def all_graph_infos(self) -> dict[str, GraphInfo]:
+        """`graph_info` of every stored graph (publishing fingerprints them; the server dates its sitemap)."""
+        return self.graph_infos(self.named_graphs())
+
     def snapshot_id(self) -> str | None:
         """An opaque token that stays the same exactly as long as what readers see stays the same (a read-only
         snapshot of the embedded store), so that callers may cache what they derived from it; None when the
@@ -142,7 +152,8 @@ class Store(ABC):
 
     @abstractmethod
     def dump(self, path: Path) -> int:
-        """Write every named graph (metadata included) to `path`, format from the suffix. Returns quads."""
+        """Write every named graph to `path`, format from the suffix: the data, without the store's bookkeeping
+        (etags and dates, `graph_info`). Returns quads."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release files and connections."""

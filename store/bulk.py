@@ -16,8 +16,9 @@ Only for a store that holds nothing: changing graphs that exist is the transacti
 (`EmbeddedStore.replace_graphs`), which keeps each graph old or new.
 
 The per-quad work is split so that it runs in the build's worker processes: `stage_graph` checks a graph, computes
-its etag exactly as the transactional path does and writes its N-Quads lines (with its metadata); the parent only
-appends those bytes to a file (`BulkLoad.add`) and calls the bulk loader once (`BulkLoad.commit`).
+its etag exactly as the transactional path does and writes its N-Quads lines; the parent only appends those bytes
+to a file (`BulkLoad.add`) and calls the bulk loader once (`BulkLoad.commit`), which writes the graphs' etags and
+dates (store/bookkeeping.py) into the new store's folder before it takes the empty one's place.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ import datetime as dt
 import errno
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from store import META_GRAPH, GraphDataError, StoreError, meta
+from store import GraphDataError, StoreError, bookkeeping, meta
 from store.embedded import parse_graph
 
 if TYPE_CHECKING:
@@ -57,19 +59,26 @@ def remove_leftovers(location: str | Path) -> None:
 
 
 # ---------------------------------------------------------------- in the build's worker processes
-def stage_graph(iri: str, ntriples: bytes, when: dt.datetime) -> bytes:
-    """One new graph as N-Quads lines: its triples in graph <iri>, then its metadata (etag of its canonical
-    lines, as `replace_graphs` computes it, and `when`). GraphDataError names the graph when the N-Triples or the
-    IRI are not valid, so that the build rejects that question alone instead of failing the whole load."""
+@dataclass(frozen=True)
+class StagedGraph:
+    """One graph ready for a bulk load: its N-Quads lines and its bookkeeping (store/bookkeeping.py)."""
+
+    nquads: bytes
+    etag: str
+    when: dt.datetime
+
+
+def stage_graph(iri: str, ntriples: bytes, when: dt.datetime) -> StagedGraph:
+    """One new graph as N-Quads lines in graph <iri>, with its etag computed as `replace_graphs` computes it and
+    `when`. GraphDataError names the graph when the N-Triples or the IRI are not valid, so that the build rejects
+    that question alone instead of failing the whole load."""
     triples = parse_graph(iri, ntriples)
     if not triples:
         raise GraphDataError(f"graph <{iri}>: no triples")
     lines = [f"{t} ." for t in triples]
     graph = f" <{iri}> .\n"
-    in_meta = f" <{META_GRAPH}> .\n"
-    quads = [line[:-2] + graph for line in lines]
-    quads += [line[:-2] + in_meta for line in meta.meta_ntriples(iri, meta.content_etag(lines), when)]
-    return "".join(quads).encode("utf-8")
+    quads = "".join(line[:-2] + graph for line in lines)
+    return StagedGraph(quads.encode("utf-8"), meta.content_etag(lines), when)
 
 
 # ---------------------------------------------------------------- in the parent
@@ -87,19 +96,21 @@ class BulkLoad:
         self.staged = self.scratch / STAGED_FILE
         self._out = self.staged.open("wb")
         self._names: set[str] = set()
+        self._rows: list[bookkeeping.Row] = []  # each graph's etag and date, written beside the new store
         self.quads = 0  # lines in the staged file: after `commit`, it holds exactly what the store holds
 
     @property
     def graphs(self) -> int:
         return len(self._names)
 
-    def add(self, iri: str, nquads: bytes) -> None:
-        """Append one staged graph (`stage_graph`'s bytes). A graph given twice would merge in the load: refused."""
+    def add(self, iri: str, staged: StagedGraph) -> None:
+        """Append one staged graph (`stage_graph`). A graph given twice would merge in the load: refused."""
         if iri in self._names:
             raise GraphDataError(f"graph <{iri}> given twice to one bulk load")
         self._names.add(iri)
-        self._out.write(nquads)
-        self.quads += nquads.count(b"\n")
+        self._rows.append((iri, staged.etag, staged.when))
+        self._out.write(staged.nquads)
+        self.quads += staged.nquads.count(b"\n")
 
     def finish_staging(self) -> tuple[Path, int]:
         """No more graphs: the staged file is complete. Returns it and its number of quads."""
@@ -115,12 +126,14 @@ class BulkLoad:
             if self._names:
                 new_store = self.scratch / STAGED_STORE
                 _bulk_load(self.staged, new_store)
+                bookkeeping.write_all(new_store, self._rows)  # in the new folder: exchanged with it
                 with self.store.closed():
                     exchanged = exchange_folders(new_store, Path(self.store.location))
                 if exchanged:
                     _sync_folder(Path(self.store.location).parent)
-                else:
-                    self.store.load_staged(self.staged)  # no atomic exchange here: one transaction instead
+                else:  # no atomic exchange here: one transaction instead, between pending and promoted rows
+                    with bookkeeping.writing(self.store.location, self._rows):
+                        self.store.load_staged(self.staged)
         except OSError as exc:
             self.abort()
             raise StoreError(f"bulk loading into {self.store.location} failed: {exc.strerror or exc}"

@@ -23,7 +23,6 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gzip
 import hashlib
 import os
@@ -49,6 +48,7 @@ from store import (
     Row,
     Store,
     StoreError,
+    bookkeeping,
     formats,
     meta,
     queries,
@@ -263,6 +263,7 @@ class EmbeddedStore(Store):
         self._lock = threading.Lock()
         self._handle: ox.Store | None = None
         self._signature = ""
+        self._infos: dict[str, GraphInfo] = {}  # the bookkeeping of the snapshot a read-only handle has
         self._unflushed = 0
         self._checked_at = 0.0
         self._pool = QueryPool(self.location, query_workers)
@@ -276,6 +277,7 @@ class EmbeddedStore(Store):
             from store.bulk import remove_leftovers
 
             remove_leftovers(self.location)  # we hold the lock: a bulk load left there was killed
+            bookkeeping.resolve_pending(self.location, self._content_etag)  # a writer killed between commits
 
     def __repr__(self) -> str:
         return f"EmbeddedStore({self.location!r}, read_only={self.read_only})"
@@ -298,7 +300,9 @@ class EmbeddedStore(Store):
             signature, newest = store_signature(self.location)
             settled = time.time() - newest >= self.settle_seconds
             if self._handle is None or refresh or (signature != self._signature and settled):
-                self._handle = open_read_only(self.location)
+                handle = open_read_only(self.location)
+                self._infos = bookkeeping.load(self.location, lambda iri: _content_etag(handle, iri))
+                self._handle = handle
                 self._signature = signature
             self._checked_at = now
             return self._handle
@@ -381,11 +385,23 @@ class EmbeddedStore(Store):
         return self._pool.run(job, self.query_timeout if timeout is None else timeout)
 
     def graph_info(self, graph_iri: str) -> GraphInfo | None:
-        try:
-            subject = ox.NamedNode(graph_iri)
-        except ValueError:
-            return None
-        return self._read(lambda handle: _graph_info(handle, subject))
+        return self.graph_infos([graph_iri]).get(graph_iri)
+
+    def graph_infos(self, graph_iris: Iterable[str]) -> dict[str, GraphInfo]:
+        if self.read_only:
+            self._store()  # the bookkeeping of the snapshot the handle has settled on
+            infos = self._infos
+            return {iri: infos[iri] for iri in graph_iris if iri in infos}
+        return bookkeeping.read(self.location, graph_iris)
+
+    def all_graph_infos(self) -> dict[str, GraphInfo]:
+        if self.read_only:
+            self._store()
+            return dict(self._infos)
+        return bookkeeping.load(self.location, self._content_etag)
+
+    def _content_etag(self, iri: str) -> str | None:
+        return self._read(lambda handle: _content_etag(handle, iri))
 
     def named_graphs(self) -> Iterator[str]:
         names = self._read(lambda handle: [g.value for g in handle.named_graphs() if isinstance(g, ox.NamedNode)])
@@ -410,11 +426,8 @@ class EmbeddedStore(Store):
                 else:
                     prepared[iri] = parse_graph(iri, data)
             changed += self._write_batch(handle, prepared)
-        if meta_graph is not None:
-            triples = parse_graph(META_GRAPH, meta_graph)
-            self._update(handle, queries.template("put-graph.ru").substitute(
-                graph=str(ox.NamedNode(META_GRAPH)), triples=_lines(triples)))
-            self._wrote(handle, len(triples))
+        if meta_graph is not None:  # bookkeeping copied from another store: kept beside the RDF, as ours is
+            bookkeeping.write_all(self.location, meta.rows_of(meta_graph.decode("utf-8").splitlines()))
         return changed
 
     def _write_batch(self, handle: ox.Store, prepared: Mapping[str, list[ox.Triple]]) -> int:
@@ -424,28 +437,29 @@ class EmbeddedStore(Store):
         new_quads: list[ox.Quad] = []
         new_graphs = 0
         updates: list[str] = []
-        meta_name = ox.NamedNode(META_GRAPH)
+        written: list[bookkeeping.Row] = []
+        known = bookkeeping.read(self.location, prepared)
         for iri, triples in prepared.items():
             name = ox.NamedNode(iri)
             lines = [f"{t} ." for t in triples]
             etag = meta.content_etag(lines)
-            info = _graph_info(handle, name)
+            info = known.get(iri)
             if info is not None and info.etag == etag:
                 continue
+            written.append((iri, etag, when))
             if info is None and triples and not handle.contains_named_graph(name):
                 new_quads += [ox.Quad(t.subject, t.predicate, t.object, name) for t in triples]
-                new_quads += [ox.Quad(t.subject, t.predicate, t.object, meta_name)
-                              for t in _meta_triples(iri, etag, when)]
                 new_graphs += 1
             else:
-                updates.append(_change_update(handle, name, lines, _meta_triples(iri, etag, when)))
-        try:
-            if new_quads:
-                handle.extend(new_quads)
-        except OSError as exc:
-            raise StoreError(f"writing to the store at {self.location} failed: {exc}") from exc
-        if updates:
-            self._update(handle, " ;\n".join(u.strip() for u in updates))
+                updates.append(_change_update(handle, name, lines))
+        with bookkeeping.writing(self.location, written):  # pending, the graphs, then promoted
+            try:
+                if new_quads:
+                    handle.extend(new_quads)
+            except OSError as exc:
+                raise StoreError(f"writing to the store at {self.location} failed: {exc}") from exc
+            if updates:
+                self._update(handle, " ;\n".join(u.strip() for u in updates))
         self._wrote(handle, len(new_quads) + sum(u.count("\n") for u in updates))
         return len(updates) + new_graphs
 
@@ -560,12 +574,14 @@ def _as_tuple(items: list[str] | None) -> tuple[str, ...] | None:
     return None if items is None else tuple(items)
 
 
-def _graph_info(handle: ox.Store, graph: ox.NamedNode) -> GraphInfo | None:
-    meta_name = ox.NamedNode(META_GRAPH)
-    node = ox.NamedNode(meta.subject(graph.value))
-    etag = next(handle.quads_for_pattern(node, ox.NamedNode(meta.ETAG), None, meta_name), None)
-    modified = next(handle.quads_for_pattern(node, ox.NamedNode(meta.MODIFIED), None, meta_name), None)
-    return meta.graph_info(graph.value, etag and etag.object.value, modified and modified.object.value)
+def _content_etag(handle: ox.Store, iri: str) -> str | None:
+    """The etag of what the store holds in graph `iri` now (None: nothing), computed as writing computes it."""
+    try:
+        name = ox.NamedNode(iri)
+    except ValueError:
+        return None
+    lines = [f"{q.triple} ." for q in handle.quads_for_pattern(None, None, None, name)]
+    return meta.content_etag(lines) if lines else None
 
 
 def check_graph_name(iri: str) -> ox.NamedNode:
@@ -584,23 +600,17 @@ def parse_graph(iri: str, data: bytes) -> list[ox.Triple]:
         raise GraphDataError(f"graph <{iri}>: not valid N-Triples: {exc}") from exc
 
 
-def _change_update(handle: ox.Store, name: ox.NamedNode, lines: list[str], meta_triples: list[ox.Triple]) -> str:
-    """The update that turns a stored graph into `lines` (and sets its metadata): by difference when neither
-    version has blank nodes, else by dropping and re-inserting the graph."""
+def _change_update(handle: ox.Store, name: ox.NamedNode, lines: list[str]) -> str:
+    """The update that turns a stored graph into `lines`: by difference when neither version has blank nodes,
+    else by dropping and re-inserting the graph."""
     old = handle.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name) or b""
     old_lines = set(old.decode("utf-8").splitlines())
     new_lines = set(lines)
-    common = {"graph": str(name), "meta": f"<{META_GRAPH}>", "meta_subject": f"<{meta.subject(name.value)}>",
-              "meta_triples": _lines(meta_triples)}
     if any("_:" in line for line in old_lines | new_lines):  # blank nodes (or "_:" in a literal: harmless)
-        return queries.template("replace-graph.ru").substitute(triples="\n".join(lines), **common)
-    return queries.template("patch-graph.ru").substitute(removed="\n".join(sorted(old_lines - new_lines)),
-                                                         added="\n".join(sorted(new_lines - old_lines)), **common)
-
-
-def _meta_triples(iri: str, etag: str, when: dt.datetime) -> list[ox.Triple]:
-    text = "\n".join(meta.meta_ntriples(iri, etag, when)).encode()
-    return [q.triple for q in ox.parse(text, ox.RdfFormat.N_TRIPLES)]
+        return queries.template("put-graph.ru").substitute(graph=str(name), triples="\n".join(lines))
+    return queries.template("patch-graph-data.ru").substitute(graph=str(name),
+                                                              removed="\n".join(sorted(old_lines - new_lines)),
+                                                              added="\n".join(sorted(new_lines - old_lines)))
 
 
 def _lines(triples: Iterable[ox.Triple]) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable
 
 from store import META_GRAPH, GraphInfo
@@ -79,6 +80,25 @@ def graph_info(graph: str, etag: str | None, modified: str | None) -> GraphInfo 
         return GraphInfo(graph, etag, parse_time(modified))
     except ValueError:
         return None
+
+
+_META_LINE = re.compile(r'^<urn:senate-kg:meta:(?P<graph>[^>]*)> <urn:senate-kg:meta#(?P<key>etag|modified)> '
+                        r'"(?P<value>[^"]*)"')
+
+
+def rows_of(lines: Iterable[str]) -> list[tuple[str, str, dt.datetime]]:
+    """(graph, etag, modified) from metadata N-Triples lines (`meta_ntriples`): what a copy from another store,
+    or a dump, says of each graph. Incomplete or unreadable entries are left out."""
+    values: dict[str, dict[str, str]] = {}
+    for line in lines:
+        if found := _META_LINE.match(line.strip()):
+            values.setdefault(found["graph"], {})[found["key"]] = found["value"]
+    rows = []
+    for graph, entry in sorted(values.items()):
+        info = graph_info(graph, entry.get("etag"), entry.get("modified"))
+        if info is not None:
+            rows.append((graph, info.etag, info.modified))
+    return rows
 
 
 __all__ = ["META_GRAPH", "GRAPH", "ETAG", "MODIFIED", "subject", "content_etag", "meta_ntriples", "graph_info",

@@ -15,9 +15,16 @@ Why it is shaped this way:
   hang up: start `oxigraph serve` with `--timeout-s` for a server-side limit too.
 - The store being unreachable, failing or overloaded is a StoreError (the server answers 503 + Retry-After).
 
-Endpoints: for `oxigraph serve` (a query URL ending in `/query`) the update and Graph Store endpoints are
-derived (`/update`, `/store`) and the union default graph is asked for with its `union-default-graph` parameter;
-for other stores give them explicitly (Fuseki: `/ds/query`, `/ds/update`, `/ds/data`).
+Endpoints and habits come from the engine's profile (store/engines.py): `oxigraph serve` (`/query`, `/update`,
+`/store`, the `union-default-graph` parameter), Virtuoso (`/sparql`, `/sparql-auth`, `/sparql-graph-crud-auth` with
+Digest, `define input:default-graph-exclude`, the `timeout` parameter), or any other store with its URLs given
+(Fuseki: `/ds/query`, `/ds/update`, `/ds/data`).
+- Writes (and only writes) carry credentials (store/credentials.py), through one `requests` session: with Digest
+  the first request is a bodiless probe, so that the session answers the challenge once and sends the graphs
+  with the Authorization header already set (Virtuoso closes the connection on a 401 while a large body is still
+  being sent). A store opened to be read has no credentials at all.
+- What was written is counted (`progress`), so that a push the store broke off can say how far it came; a
+  second push skips the graphs already there (their stored etag is the one sent).
 """
 
 from __future__ import annotations
@@ -35,9 +42,11 @@ import urllib.parse
 import urllib.request
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+import requests
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 from rdflib.util import guess_format
@@ -60,6 +69,8 @@ from store import (
     results,
     safety,
 )
+from store.credentials import Credentials, StoreAuthError
+from store.engines import Engine, endpoints, engine, guess_engine
 
 WRITE_BATCH = 200  # graphs per metadata lookup and per metadata update
 READ_CHUNK = 64 * 1024
@@ -78,34 +89,82 @@ _TRIPLE_LINE = re.compile(rf"^[ \t]*(?:{_IRI}|{_BNODE})[ \t]*{_IRI}[ \t]*(?:{_IR
 _CHARSET = re.compile(r"charset=([\w.\-]+)", re.IGNORECASE)
 _BINDINGS_START = re.compile(r'"bindings"\s*:\s*\[')
 _VARS = re.compile(r'"vars"\s*:\s*(\[[^\]]*\])')
+_LEADING_ABSOLUTE_BASE = re.compile(r"^\s*BASE\s*<[A-Za-z][A-Za-z0-9+.\-]*:[^<>\s]*>", re.IGNORECASE)
+
+
+@dataclass
+class Progress:
+    """How far the writes of this store object came: graphs sent, graphs left as they were, the last sent."""
+
+    written: int = 0
+    unchanged: int = 0
+    last: str | None = None
 
 
 class RemoteStore(Store):
     """A SPARQL 1.1 store over HTTP: `query_endpoint` for reads; writes to `graph_store` (Graph Store
-    Protocol) and `update_endpoint` (SPARQL Update), derived from an oxigraph-style `/query` URL when not given."""
+    Protocol) and `update_endpoint` (SPARQL Update), derived from the query URL by the engine's profile
+    (store/engines.py; without `engine`, guessed from the URL) when not given."""
 
     def __init__(self, query_endpoint: str, update_endpoint: str | None = None, graph_store: str | None = None,
                  timeout: float = 30.0, max_rows: int = 10_000, union_default_graph: bool = True,
-                 union_parameter: str | None = None) -> None:
-        if not re.match(r"^https?://[^/\s]+", query_endpoint or ""):
-            raise ValueError(f"the SPARQL endpoint must be an http(s) URL, got {query_endpoint!r}")
-        self.query_endpoint = query_endpoint
-        oxigraph_style = query_endpoint.rstrip("/").endswith("/query")
-        root = query_endpoint.rstrip("/")[: -len("/query")] if oxigraph_style else None
-        self.update_endpoint = update_endpoint or (f"{root}/update" if root else query_endpoint)
-        self.graph_store = graph_store or (f"{root}/store" if root else None)
+                 union_parameter: str | None = None, engine: str | Engine | None = None,
+                 credentials: Credentials | None = None) -> None:
+        if not re.match(r"^https?://[^/\s@]+(?:/|$)", query_endpoint or ""):
+            raise ValueError(f"the SPARQL endpoint must be an http(s) URL without user or password, got "
+                             f"{_without_userinfo(query_endpoint)!r}")
+        self.engine = _profile(engine, query_endpoint)
+        urls = endpoints(self.engine, query_endpoint, update=update_endpoint, graph_store=graph_store)
+        self.query_endpoint, self.update_endpoint, self.graph_store = urls.query, urls.update, urls.graph_store
         self.timeout = timeout
         self.max_rows = max_rows
         self.union_default_graph = union_default_graph
-        self.union_parameter = union_parameter or ("union-default-graph" if oxigraph_style else None)
+        self.union_parameter = union_parameter or self.engine.union_parameter
+        self.progress = Progress()
+        self._credentials = credentials
+        self._session: requests.Session | None = None
 
     def __repr__(self) -> str:
-        return f"RemoteStore({self.query_endpoint!r})"
+        return f"RemoteStore({self.query_endpoint!r}, engine={self.engine.name!r})"
+
+    @property
+    def can_write_with_credentials(self) -> bool:
+        """Whether this store object holds write credentials (a served, read-only store never does)."""
+        return self._credentials is not None
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     # ---------------------------------------------------------------- HTTP plumbing
     def _send_query(self, sparql: str, accept: str, *, form: str | None, timeout: float,
-                    parameters: Mapping[str, list[str]] | None = None) -> http.client.HTTPResponse:
-        """POST a query through SPARQLWrapper; the open response (the caller reads it) or a mapped error."""
+                    parameters: Mapping[str, list[str]] | None = None,
+                    user_query: bool = False) -> http.client.HTTPResponse:
+        """POST a query through SPARQLWrapper; the open response (the caller reads it) or a mapped error. The
+        engine's pragmas go first, its time-limit parameter along (so that the engine stops the query too)."""
+        sparql = self.engine.pragmas(user_query=user_query, meta_graph=META_GRAPH) + sparql
+        parameters = {**(parameters or {}), **self.engine.timeout_parameters(timeout)}
+        response = self._post_query(sparql, accept, form=form, timeout=timeout, parameters=parameters)
+        self._refuse_partial(response, timeout)
+        return response
+
+    def _refuse_partial(self, response: http.client.HTTPResponse, timeout: float) -> None:
+        """An engine that answers 200 with a result cut short (Virtuoso's `X-SQL-State`) has not answered."""
+        header = self.engine.partial_result_header
+        state = response.headers.get(header) if header else None
+        if not state:
+            return
+        message = response.headers.get("X-SQL-Message", "")[:300]
+        response.close()
+        if state.upper().startswith("S1T"):
+            raise QueryTimeout(f"the store at {self.query_endpoint} stopped the query at the time limit "
+                               f"({timeout:g} s): {message}")
+        raise StoreError(f"the store at {self.query_endpoint} answered with an incomplete result ({state}): "
+                         f"{message}")
+
+    def _post_query(self, sparql: str, accept: str, *, form: str | None, timeout: float,
+                    parameters: Mapping[str, list[str]]) -> http.client.HTTPResponse:
         wrapper = SPARQLWrapper(self.query_endpoint, agent=USER_AGENT)
         wrapper.setOnlyConneg(True)
         wrapper.setMethod(POST)
@@ -117,7 +176,7 @@ class RemoteStore(Store):
             wrapper.setQuery(sparql)
         wrapper.queryType = WRAPPER_TYPES[form]  # ours, not its guess: never routed as an update
         wrapper.addCustomHttpHeader("Accept", accept)
-        for name, values in (parameters or {}).items():
+        for name, values in parameters.items():
             for value in values:
                 wrapper.addParameter(name, value)
         try:
@@ -140,25 +199,58 @@ class RemoteStore(Store):
 
     def _http(self, method: str, url: str, body: bytes | None = None, content_type: str | None = None,
               accept: str | None = None) -> bytes:
-        """One write (or dump) request with urllib; errors mapped to StoreError / GraphDataError."""
-        request = urllib.request.Request(url, data=body, method=method)
-        request.add_header("User-Agent", USER_AGENT)
-        if content_type:
-            request.add_header("Content-Type", content_type)
-        if accept:
-            request.add_header("Accept", accept)
+        """One write request through the session (credentials attached); errors mapped to StoreError,
+        StoreAuthError (401/403) and GraphDataError (the store refused the data)."""
+        headers = {"User-Agent": USER_AGENT, **({"Content-Type": content_type} if content_type else {}),
+                   **({"Accept": accept} if accept else {})}
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return response.read()
-        except urllib.error.HTTPError as exc:
-            detail = _error_text(exc.read())
-            if 400 <= exc.code < 500 and exc.code not in (401, 403, 404, 408, 429):
-                raise GraphDataError(f"{method} {url}: the store refused the data ({exc.code}): {detail}") from exc
-            raise StoreError(f"{method} {url}: the store answered {exc.code}: {detail}") from exc
-        except urllib.error.URLError as exc:
-            raise StoreError(f"{method} {url}: the store is unreachable: {exc.reason}") from exc
-        except (OSError, http.client.HTTPException) as exc:
-            raise StoreError(f"{method} {url}: {exc}") from exc
+            response = self._write_session().request(method, url, data=body, headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise StoreError(f"{method} {_without_query(url)}: the store is unreachable: {_reason(exc)}") from exc
+        return self._checked(method, url, response)
+
+    def _checked(self, method: str, url: str, response: requests.Response) -> bytes:
+        where = f"{method} {_without_query(url)}"
+        if response.status_code in (401, 403):
+            who = f"user {self._credentials.user!r}" if self._credentials else "no credentials"
+            raise StoreAuthError(f"{where}: the store refused the write ({response.status_code}, {who})")
+        if response.status_code >= 400:
+            detail = _error_text(response.content)
+            if response.status_code < 500 and response.status_code not in (404, 408, 429):
+                raise GraphDataError(f"{where}: the store refused the data ({response.status_code}): {detail}")
+            raise StoreError(f"{where}: the store answered {response.status_code}: {detail}")
+        return response.content
+
+    def _write_session(self) -> requests.Session:
+        """The session for writes, made on the first one. With Digest, a bodiless probe of the update endpoint
+        first: the session learns the challenge, every later request is sent already authorised."""
+        if self._session is not None:
+            return self._session
+        session = requests.Session()
+        if self._credentials is not None:
+            auth_class = requests.auth.HTTPDigestAuth if self.engine.auth == "digest" else requests.auth.HTTPBasicAuth
+            session.auth = auth_class(self._credentials.user, self._credentials.password)
+        self._session = session
+        if self._credentials is not None and self.engine.auth == "digest":
+            self._probe(session)
+        return session
+
+    def _probe(self, session: requests.Session) -> None:
+        url = self.update_endpoint
+        try:
+            response = session.get(url, params={"query": "ASK {}"}, headers={"User-Agent": USER_AGENT},
+                                   timeout=self.timeout)
+        except requests.RequestException as exc:
+            self._session = None
+            raise StoreError(f"GET {url}: the store is unreachable: {_reason(exc)}") from exc
+        if response.status_code in (401, 403):
+            self._session = None
+        self._checked("GET", url, response)
+
+    def check_write_access(self) -> None:
+        """Fail early, before anything is sent, when the store refuses these credentials (Digest engines);
+        with Basic the first write tells."""
+        self._write_session()
 
     def _update(self, text: str) -> None:
         self._http("POST", self.update_endpoint, text.encode("utf-8"), "application/sparql-update; charset=utf-8")
@@ -201,15 +293,18 @@ class RemoteStore(Store):
         if base_iri:
             if not re.fullmatch(r"[^<>\"{}|^`\\\x00-\x20]+", base_iri):
                 raise QueryRejected(f"base IRI {base_iri!r} is not an IRI")
-            sparql = f"BASE <{base_iri}>\n{sparql}"
+            if not _LEADING_ABSOLUTE_BASE.match(sparql):  # its own BASE wins anyway; Virtuoso refuses two
+                sparql = f"BASE <{base_iri}>\n{sparql}"
+        self._refuse_pragmas(sparql)
         parameters: dict[str, list[str]] = {}
-        if default_graphs is not None or named_graphs is not None:
+        given_dataset = default_graphs is not None or named_graphs is not None
+        if given_dataset:
             parameters = {"default-graph-uri": default_graphs or [], "named-graph-uri": named_graphs or []}
         elif self.union_default_graph and self.union_parameter:
             parameters = {self.union_parameter: ["true"]}
         asked = {"graph": "application/n-triples", None: "application/sparql-results+json, application/n-triples;q=0.9"}
         with self._send_query(sparql, asked.get(form, formats.SPARQL_JSON.media_type), form=form, timeout=seconds,
-                              parameters=parameters) as resp:
+                              parameters=parameters, user_query=not given_dataset) as resp:
             received = _media_type(resp)
             if received in ("application/n-triples", "text/plain"):
                 lines, truncated = _read_lines(resp, limit, deadline, self.query_endpoint)
@@ -227,6 +322,13 @@ class RemoteStore(Store):
         return QueryResponse(results.write_bindings(wanted.name, variables, rows), wanted.media_type, "bindings",
                              truncated)
 
+    def _refuse_pragmas(self, sparql: str) -> None:
+        """An engine's own pragmas in a user's query would switch off what the endpoint promises (Virtuoso's
+        `define get:soft` makes the engine fetch URLs, `define input:*` changes the dataset)."""
+        keyword = self.engine.pragma_keyword
+        if keyword and re.search(rf"(?i)(?<![\w:?$]){keyword}\b", safety.scan(sparql).code):
+            raise QueryRejected(f"{keyword} (a {self.engine.name} pragma) is not accepted on this endpoint")
+
     # ---------------------------------------------------------------- metadata and graph names
     def _meta_of(self, graphs: list[str]) -> dict[str, GraphInfo]:
         if not graphs:
@@ -240,13 +342,20 @@ class RemoteStore(Store):
                 found[info.iri] = info
         return found
 
+    def graph_infos(self, graph_iris: Iterable[str]) -> dict[str, GraphInfo]:
+        wanted = [iri for iri in dict.fromkeys(graph_iris) if safety.is_absolute_iri(iri)]
+        found: dict[str, GraphInfo] = {}
+        for start in range(0, len(wanted), 500):
+            found.update(self._meta_of(wanted[start:start + 500]))
+        return found
+
     def graph_info(self, graph_iri: str) -> GraphInfo | None:
         if not safety.is_absolute_iri(graph_iri):
             return None
         return self._meta_of([graph_iri]).get(graph_iri)
 
     def named_graphs(self) -> Iterator[str]:
-        rows = self.select(queries.text("named-graphs.rq"))
+        rows = self.select(queries.text(self.engine.named_graphs_query))
         return (str(row["g"]) for row in rows if isinstance(row.get("g"), URIRef) and str(row["g"]) != META_GRAPH)
 
     # ---------------------------------------------------------------- writing
@@ -277,6 +386,9 @@ class RemoteStore(Store):
                 continue
             self._put(iri, lines)
             written.append((iri, etag))
+            self.progress.written += 1
+            self.progress.last = iri
+        self.progress.unchanged += len(prepared) - len(written)
         if written:
             delete = queries.template("delete-meta-of.ru")
             deletes = "\n".join(delete.substitute(meta=f"<{META_GRAPH}>", meta_subject=f"<{meta.subject(iri)}>")
@@ -322,16 +434,41 @@ class RemoteStore(Store):
         return len(quads)
 
     def _all_quads(self) -> Iterator[str]:
-        """N-Quads lines of every named graph (metadata included) and of the default graph."""
+        """N-Quads lines of every named graph and of the default graph: the data, not the bookkeeping (a dump is
+        published; the embedded store's dumps have none either)."""
         graph_query = queries.text("graph-triples.rq")
-        for iri in [*self.named_graphs(), META_GRAPH]:
+        for iri in self.named_graphs():
             body = self.construct(graph_query, {"g": URIRef(iri)})
             for line in meta.ntriples_lines(body):
                 yield f"{line.rstrip()[:-1].rstrip()} <{iri}> ."
-        yield from meta.ntriples_lines(self.construct(queries.text("default-graph.rq")))
+        if self.engine.own_default_graph:  # Virtuoso's default graph is every graph: written above already
+            yield from meta.ntriples_lines(self.construct(queries.text("default-graph.rq")))
 
 
 # ---------------------------------------------------------------- helpers
+def _profile(chosen: str | Engine | None, query_endpoint: str) -> Engine:
+    if isinstance(chosen, Engine):
+        return chosen
+    return engine(chosen) if chosen else guess_engine(query_endpoint)
+
+
+def _without_userinfo(url: str | None) -> str:
+    """A URL fit for a message: any `user:password@` replaced (it must never reach a log)."""
+    return re.sub(r"^(\w+://)[^/@\s]*@", r"\1***@", url or "")
+
+
+def _without_query(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """The innermost cause, short (requests nests urllib3's errors three deep)."""
+    cause: BaseException = exc
+    while cause.__cause__ is not None or cause.__context__ is not None:
+        cause = cause.__cause__ or cause.__context__
+    return f"{type(cause).__name__}: {cause}"[:300]
+
+
 def _bound(sparql: str, bindings: Mapping[str, Node] | None) -> str:
     try:
         return safety.bind_values(sparql, bindings)

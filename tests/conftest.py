@@ -1,7 +1,11 @@
 """Shared fixtures: the sample pages, a store built from them, a real `oxigraph serve` for remote tests.
 
 The remote store: if SENATE_KG_TEST_REMOTE is set (`.ci/run` starts `oxigraph serve` and sets it), the tests
-use that server; otherwise a session fixture starts `oxigraph serve` itself on a free 127.0.0.1 port.
+use that server; otherwise a session fixture starts `oxigraph serve` itself on a free 127.0.0.1 port. The same
+for Virtuoso (issue 13): SENATE_KG_TEST_VIRTUOSO (its SPARQL URL) with SENATE_KG_TEST_VIRTUOSO_CREDENTIALS (the
+writer's credentials file), and SENATE_KG_TEST_VIRTUOSO_APP(_CREDENTIALS) for the served sample; otherwise
+tests/virtuoso_instance.py starts throwaway ones. Without Virtuoso installed its tests are skipped with that
+reason, except under CI (`CI` set), where they fail.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -89,6 +94,54 @@ def app_oxigraph_server(tmp_path_factory) -> Iterator[str]:
         yield url
 
 
+@dataclass(frozen=True)
+class VirtuosoServer:
+    """A running Virtuoso: its SPARQL URL and the writer's credentials file (`senate-kg push --credentials-file`)."""
+
+    url: str
+    credentials_file: Path
+
+    def credentials(self):
+        from store.credentials import from_file
+
+        return from_file(self.credentials_file)
+
+
+@contextlib.contextmanager
+def running_virtuoso(env_var: str, folder: Path) -> Iterator[VirtuosoServer]:
+    """The Virtuoso named by `env_var` (`.ci/run` starts them), or a throwaway one started here."""
+    given = os.environ.get(env_var)
+    if given:
+        _wait_until_up(given + "?query=ASK%7B%7D")
+        yield VirtuosoServer(given, Path(os.environ[env_var + "_CREDENTIALS"]))
+        return
+    import virtuoso_instance
+
+    if not virtuoso_instance.available():
+        if os.environ.get("CI"):
+            pytest.fail("virtuoso-t is missing: apt-get install -y virtuoso-opensource")
+        pytest.skip("Virtuoso is not installed (apt-get install -y virtuoso-opensource)")
+    instance = virtuoso_instance.start(folder)
+    try:
+        yield VirtuosoServer(instance.url, instance.credentials_file)
+    finally:
+        virtuoso_instance.stop(instance)
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory) -> Iterator[VirtuosoServer]:
+    """A shared Virtuoso for store and CLI tests (each test writes only graphs of its own)."""
+    with running_virtuoso("SENATE_KG_TEST_VIRTUOSO", tmp_path_factory.mktemp("virtuoso")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def app_virtuoso_server(tmp_path_factory) -> Iterator[VirtuosoServer]:
+    """A second Virtuoso that holds the pushed sample and nothing else (as `app_oxigraph_server`)."""
+    with running_virtuoso("SENATE_KG_TEST_VIRTUOSO_APP", tmp_path_factory.mktemp("virtuoso-app")) as server:
+        yield server
+
+
 # ---------------------------------------------------------------- the sample, built and served
 @pytest.fixture(scope="session")
 def sample_store_dir(tmp_path_factory) -> Path:
@@ -112,6 +165,27 @@ def remote_endpoint(app_oxigraph_server: str, sample_store_dir: Path) -> str:
     return endpoint
 
 
+@pytest.fixture(scope="session")
+def virtuoso_endpoint(app_virtuoso_server: VirtuosoServer, sample_store_dir: Path) -> str:
+    """The sample pushed by `senate-kg push --engine virtuoso` (credentials from the file); its SPARQL URL."""
+    from senate_kg.cli import main
+
+    assert main(["push", "--quiet", "--store", str(sample_store_dir), "--endpoint", app_virtuoso_server.url,
+                 "--engine", "virtuoso", "--credentials-file", str(app_virtuoso_server.credentials_file)]) == 0
+    return app_virtuoso_server.url
+
+
+def remote_config(backend: str, request) -> dict:
+    """The config keys that serve the pushed sample from `backend` ("remote": oxigraph, "virtuoso")."""
+    if backend == "remote":
+        return {"REMOTE_ENDPOINT": request.getfixturevalue("remote_endpoint")}
+    if backend == "virtuoso":
+        return {"REMOTE_ENDPOINT": request.getfixturevalue("virtuoso_endpoint"), "REMOTE_ENGINE": "virtuoso"}
+    return {}
+
+
+# The server suite runs on the embedded store and on `oxigraph serve`; on Virtuoso, the modules that use
+# `virtuoso_backend` (the SPARQL protocol, resources, the API; README "Remote stores").
 @pytest.fixture(scope="session", params=["embedded", "remote"])
 def backend(request) -> str:
     return request.param
@@ -120,8 +194,7 @@ def backend(request) -> str:
 @pytest.fixture(scope="session")
 def app_config(backend: str, sample_store_dir: Path, request) -> dict:
     config = {"TESTING": True, "BASE_URI": TEST_BASE, "STORE_PATH": str(sample_store_dir)}
-    if backend == "remote":
-        config["REMOTE_ENDPOINT"] = request.getfixturevalue("remote_endpoint")
+    config.update(remote_config(backend, request))
     return config
 
 

@@ -119,7 +119,7 @@ def test_serialise_refuses_html(app):
 
 def test_every_internal_query_loads_and_declares_its_parameters():
     queries = load_internal_queries("http://senate-kg.test/")
-    expected = {"describe-question", "describe-in-graph", "question-validators", "home-figures", "store-modified"}
+    expected = {"describe-question", "describe-in-graph", "question-links", "home-figures"}
     assert expected <= set(queries)
     for query in queries.values():
         assert query.sparql.startswith("BASE <http://senate-kg.test/>")

@@ -69,7 +69,15 @@ def remote(oxigraph_server: str) -> Iterator[RemoteStore]:
     store.close()
 
 
-@pytest.fixture(params=["embedded", "remote"])
+@pytest.fixture
+def virtuoso(virtuoso_server) -> Iterator[RemoteStore]:
+    """The shared Virtuoso, written with the writer's credentials (Digest), as `senate-kg push` writes."""
+    store = RemoteStore(virtuoso_server.url, engine="virtuoso", credentials=virtuoso_server.credentials(), timeout=20)
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["embedded", "remote", "virtuoso"])
 def store(request) -> Store:
     """Each test using `store` runs once per backend."""
     return request.getfixturevalue(request.param)
