@@ -27,3 +27,10 @@ def _shared_dir() -> Path:
 
 
 SHARED_DIR = _shared_dir()
+
+
+def stream_dir_for(store_dir: Path) -> Path:
+    """`var/store` -> `var/store.ldes`: the event stream's pages and index (senate_kg/stream.py writes them, the
+    server reads them), a sibling of the store like the dumps."""
+    store_dir = Path(store_dir)
+    return store_dir.with_name(store_dir.name + ".ldes")

@@ -40,11 +40,11 @@ from typing import Any, TypeVar
 from xml.sax.saxutils import escape
 
 from mapping.iris import Iris
-from senate_kg import __version__
+from senate_kg import __version__, stream
 from senate_kg.paths import QUERIES_DIR
+from senate_kg.tables import listed_names, manifest_entries, write_tables
 from store import Row, Store
 from store.embedded import convert_dump
-from senate_kg.tables import listed_names, manifest_entries, write_tables
 from store.search_index import SearchRecord, build_index
 
 PUBLISH_QUERIES = QUERIES_DIR / "publish"
@@ -95,6 +95,7 @@ class PublishReport:
     sitemap_urls: int = 0
     tables: list[str] = field(default_factory=list)  # the tidy tables' file names (senate_kg/tables.py)
     timings: dict[str, float] = field(default_factory=dict)
+    stream: stream.StreamReport | None = None  # what the event stream gained (None: not written)
     skipped: bool = False  # the last publication is of the same content: nothing was written
 
 
@@ -131,6 +132,7 @@ class Publication:
 
     def __init__(self, store_dir: Path, iris: Iris) -> None:
         self.iris = iris
+        self.store_dir = Path(store_dir)
         self.dumps_dir = dumps_dir_for(store_dir)
         self.report = PublishReport(self.dumps_dir, search_index_for(store_dir))
         self.previous: dict[str, Any] = {}
@@ -174,7 +176,8 @@ class Publication:
             fingerprint = content_fingerprint(store, iris)
         if self._dumps is None:
             self.previous = read_manifest(self.dumps_dir)
-            if is_current(self.previous, fingerprint, self.dumps_dir, report.search_index):
+            if is_current(self.previous, fingerprint, self.dumps_dir, report.search_index) \
+                    and (stream.is_published(self.store_dir) or not stream_enabled()):
                 return _unchanged(report, self.previous)
             self.prepare_dumps(store)
         dumps = self._dumps
@@ -191,7 +194,9 @@ class Publication:
                               search_records(store, iris), meta=lambda: {"generation": generation(), "built": now})
         tables = pool.submit(_timed(report, "tables").call, write_tables, store, iris, self._scratch, self.previous,
                              now, run)
-        example = min((str(row["question"]) for row in run(store, "question-graphs", iris)), default=None)
+        questions = [str(row["question"]) for row in run(store, "question-graphs", iris)]
+        example = min(questions, default=None)
+        streamed = pool.submit(_timed(report, "stream").call, self._write_stream, store, questions)
         prepared, report.questions_indexed = dumps.result(), indexed.result()
         sitemap_files, report.sitemap_urls = sitemaps.result()
         report.dumps = [dump for dump, _ in prepared]
@@ -219,16 +224,31 @@ class Publication:
             **figures.result(),
             **table_entries,
         }
+        report.stream = streamed.result()
         _write_atomic(self.dumps_dir / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False)
                       .encode("utf-8"))
         _remove_stale(self.dumps_dir, {d.name for d in report.dumps} | set(sitemap_files) | set(report.tables)
                       | {MANIFEST})
         return report
 
+    def _write_stream(self, store: Store, questions: list[str]) -> stream.StreamReport | None:
+        """The event stream's new members (senate_kg/stream.py), once the N-Quads dump they are read from is out."""
+        assert self._dumps is not None and self._scratch is not None
+        self._dumps.result()
+        if not stream_enabled():
+            return None
+        return stream.update_stream(store, self.store_dir, self.iris, self._scratch / f"dump{DUMP_FORMATS[0].suffix}",
+                                    questions, self.now)
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def stream_enabled() -> bool:
+    """`SENATE_KG_LDES=off` publishes no event stream (to measure what it costs: bench/bench_ldes.py)."""
+    return os.environ.get("SENATE_KG_LDES", "on").lower() not in ("off", "0", "false", "no")
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

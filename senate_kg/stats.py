@@ -35,11 +35,19 @@ def compute_stats(data: dict[str, Table], today: dt.date) -> dict[str, Any]:
         "months": questions_per_month(questions),
         "offices": office_chart_rows(data["offices.csv"]),
         "pending": pending_past_deadline(questions, today),
-        "concepts_per_party": top_concepts(descriptors, by_iri, lambda q: q["party"] and (q["party"], q["party_label"])),
-        "concepts_per_year": top_concepts(descriptors, by_iri, lambda q: q["date_asked"] and (q["date_asked"].year,)),
+        "concepts_per_party": top_concepts(descriptors, by_iri, _party_group),
+        "concepts_per_year": top_concepts(descriptors, by_iri, _year_group),
         "languages_per_party": languages_per_party(questions),
         "resources": resource_figures(questions, descriptors, by_iri),
     }
+
+
+def _party_group(question: dict[str, Any]) -> tuple | None:
+    return (question["party"], question["party_label"]) if question["party"] else None
+
+
+def _year_group(question: dict[str, Any]) -> tuple | None:
+    return (question["date_asked"].year,) if question["date_asked"] else None
 
 
 def questions_per_month(questions: Table) -> list[dict[str, Any]]:

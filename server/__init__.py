@@ -4,6 +4,8 @@ Blueprints, one per concern:
 - resources: dereferenceable URIs, content negotiation, HTML pages (resources.py, pages.py)
 - sparql: the SPARQL 1.1 Protocol endpoint (sparql.py)
 - catalogue, VoID, dumps, sitemap (catalog.py), named-query API (api.py), search (search.py)
+- the event stream `{base}ldes`, its pages and the questions' versions (ldes.py)
+- statistics pages and small charts, drawn from the figures publishing wrote (stats.py, charts.py)
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "ALLOW_SERVICE": False,  # SERVICE clauses in user queries
     "DUMPS_DIR": None,  # default: <STORE_PATH>.dumps (written by `senate-kg build` / `push`)
     "SEARCH_INDEX": None,  # default: <STORE_PATH>.search.sqlite (written with the dumps)
+    "STREAM_DIR": None,  # default: <STORE_PATH>.ldes, the event stream's pages (written with the dumps)
     "PUBLISHER_NAME": "senate-kg",
 }
 
@@ -40,11 +43,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["BASE_URI"] = Iris(app.config["BASE_URI"]).base
     app.extensions["iris"] = Iris(app.config["BASE_URI"])
 
-    from server import api, catalog, health, pages, resources, search, sparql
+    from server import api, catalog, health, ldes, pages, resources, search, sparql, stats
     from server.backend import init_store
 
     init_store(app)
-    for module in (health, sparql, catalog, api, search, pages, resources):  # resources last: catch-all
+    for module in (health, sparql, catalog, api, search, pages, ldes, stats, resources):  # resources last: catch-all
         module.init_app(app)
     return app
 

@@ -325,6 +325,9 @@ def _dataset(graph: Graph, data: dict[str, Any], settings: CatalogSettings, ids:
         graph.add((dataset, DCTERMS.issued, issued))
     for dump in data.get("dumps", []):
         graph.add((dataset, DCAT.distribution, _distribution(graph, dump, ids, licence, languages)))
+    metadata = data.get("csvw_metadata")
+    for table in data.get("tables", []):
+        graph.add((dataset, DCAT.distribution, _table_distribution(graph, table, metadata, ids, licence, languages)))
     graph.add((dataset, DCAT.distribution, _endpoint_distribution(graph, ids, licence)))
     return dataset
 
@@ -370,6 +373,40 @@ def _distribution(graph: Graph, dump: dict[str, Any], ids: CatalogIris, licence:
     graph.add((node, DCTERMS.modified, _datetime(dump["modified"])))
     graph.add((node, DCTERMS.license, licence))
     graph.add((node, DCATAP.availability, _availability(graph)))
+    for language in languages:
+        graph.add((node, DCTERMS.language, language))
+    return node
+
+
+def _table_distribution(graph: Graph, table: dict[str, Any], metadata: dict[str, Any] | None, ids: CatalogIris,
+                        licence: URIRef, languages: list[URIRef]) -> URIRef:
+    """A tidy table (senate_kg/tables.py) as a distribution: text/csv, gzip-compressed, described by its CSV on
+    the Web metadata (dcterms:conformsTo CSVW; the metadata file as foaf:page)."""
+    node = _typed(graph, ids.distribution(table["key"]), DCAT.Distribution)
+    url = _typed(graph, ids.dump_url(table["name"]), RDFS.Resource)
+    graph.add((node, DCTERMS.identifier, Literal(str(node))))
+    graph.add((node, DCTERMS.title, Literal(f"{table['title']} (CSV, gzip)", lang="en")))
+    graph.add((node, DCTERMS.description, Literal(
+        f"{table['title']}: a tidy table of {table['rows']} rows, CSV described with CSV on the Web metadata "
+        "(csv-metadata.json: column datatypes and the graph's IRIs and properties).", lang="en")))
+    graph.add((node, DCAT.downloadURL, url))
+    graph.add((node, DCAT.accessURL, url))
+    graph.add((node, DCTERMS.format, _typed(graph, authority("file-type", "CSV"), DCTERMS.MediaTypeOrExtent)))
+    graph.add((node, DCAT.mediaType, _media_type(graph, "text/csv")))
+    graph.add((node, DCAT.compressFormat, _media_type(graph, "application/gzip")))
+    graph.add((node, DCAT.byteSize, Literal(f"{int(table['byte_size'])}.0", datatype=XSD.decimal)))
+    checksum = _typed(graph, URIRef(f"{node}#sha256"), SPDX.Checksum)
+    graph.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+    graph.add((checksum, SPDX.checksumValue, Literal(table["sha256"], datatype=XSD.hexBinary)))
+    graph.add((node, SPDX.checksum, checksum))
+    graph.add((node, DCTERMS.issued, _datetime(table["issued"])))
+    graph.add((node, DCTERMS.modified, _datetime(table["modified"])))
+    graph.add((node, DCTERMS.license, licence))
+    graph.add((node, DCATAP.availability, _availability(graph)))
+    csvw = _typed(graph, URIRef("http://www.w3.org/ns/csvw"), DCTERMS.Standard)
+    graph.add((node, DCTERMS.conformsTo, csvw))
+    if metadata:
+        graph.add((node, FOAF.page, _typed(graph, ids.dump_url(metadata["name"]), FOAF.Document)))
     for language in languages:
         graph.add((node, DCTERMS.language, language))
     return node
@@ -555,6 +592,7 @@ def described_in_catalog(key: str | None = None):
     """The catalogue's things (dataset, distributions, services, default publisher) are described in the
     catalogue document: 303 See Other to it, as Linked Data does for things that are not documents."""
     known = {d.key for d in DUMP_FORMATS} | {"sparql", "api", "search"}
+    known |= {table["key"] for table in manifest().get("tables", [])}
     if key is not None and key not in known:
         abort(404)
     response = redirect(f"{request.script_root}/catalog", code=303)
@@ -563,7 +601,9 @@ def described_in_catalog(key: str | None = None):
 
 
 def _dump_entry(name: str) -> dict[str, Any] | None:
-    return next((d for d in manifest().get("dumps", []) if d.get("name") == name), None)
+    data = manifest()
+    files = [*data.get("dumps", []), *data.get("tables", []), data.get("csvw_metadata") or {}]
+    return next((d for d in files if d.get("name") == name), None)
 
 
 @bp.get("/dumps/<name>")
@@ -575,7 +615,8 @@ def dump(name: str):
     if entry is None or not path.is_file():
         abort(404)
     modified = dt.datetime.fromisoformat(entry["modified"]).astimezone(dt.UTC)
-    response = send_file(path, mimetype="application/gzip", conditional=True, etag=entry["sha256"],
+    mimetype = "application/gzip" if name.endswith(".gz") else entry.get("media_type", "application/json")
+    response = send_file(path, mimetype=mimetype, conditional=True, etag=entry["sha256"],
                          last_modified=modified, max_age=3600, download_name=name)
     response.headers["Link"] = f'<{request.script_root}/catalog>; rel="describedby"; type="text/turtle"'
     return response

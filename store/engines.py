@@ -13,17 +13,22 @@ know of a particular one is here, not in `if` statements spread over the code:
 - whether the engine has a default graph of its own (Virtuoso has none: a dump must not add it again).
 
 Measured on Virtuoso 7.2.5 (Debian): `GRAPH ?g { }` yields one empty row instead of the graph names, so the
-graph names are listed with a triple pattern; a fresh database holds three system graphs (below).
+graph names are listed with a triple pattern; a fresh database holds three system graphs (below); and with any
+`define input:*-graph-exclude` a `GRAPH <iri> { … }` with a constant IRI matches nothing (`GRAPH ?g` is right),
+so the exclusions are left out of a query that names a graph (or its own dataset with FROM): such a query's
+default graph then also holds the bookkeeping and system graphs, as on the embedded store.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # The graphs a fresh Virtuoso 7.2 database holds before anything is loaded: never the project's data.
 VIRTUOSO_SYSTEM_GRAPHS = ("http://www.openlinksw.com/schemas/virtrdf#", "http://www.w3.org/ns/ldp#",
                           "http://localuriqaserver/sparql")
 AUTH_KINDS = ("basic", "digest")
+_NAMES_A_GRAPH = re.compile(r"(?i)(?<![\w:?$])(?:GRAPH\s*(?![\s?$])|FROM\b)")
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,11 @@ class Engine:
     named_graphs_query: str = "named-graphs.rq"  # queries/store/ file listing the graph names
     pragma_keyword: str | None = None  # a user's query must not hold the engine's own pragmas
 
-    def pragmas(self, *, user_query: bool, meta_graph: str) -> str:
-        """The engine-specific lines before a query: the system graphs out of the dataset, and for a user's
-        query also the bookkeeping graph out of the union default graph."""
-        if not self.exclude_pragma:
+    def pragmas(self, code: str, *, user_query: bool, meta_graph: str) -> str:
+        """The engine-specific lines before a query (`code`: its text with strings and IRIs blanked): the system
+        graphs out of the dataset, and for a user's query also the bookkeeping graph out of the union default
+        graph; nothing for a query that names a graph or has FROM (see the module docstring)."""
+        if not self.exclude_pragma or _NAMES_A_GRAPH.search(code):
             return ""
         default = [*self.hidden_graphs, *([meta_graph] if user_query else [])]
         lines = [self.exclude_pragma.format(kind="default", iri=iri) for iri in default]

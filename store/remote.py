@@ -89,6 +89,7 @@ _TRIPLE_LINE = re.compile(rf"^[ \t]*(?:{_IRI}|{_BNODE})[ \t]*{_IRI}[ \t]*(?:{_IR
 _CHARSET = re.compile(r"charset=([\w.\-]+)", re.IGNORECASE)
 _BINDINGS_START = re.compile(r'"bindings"\s*:\s*\[')
 _VARS = re.compile(r'"vars"\s*:\s*(\[[^\]]*\])')
+_LINE_NUMBER = re.compile(r"(\bline )(\d+):")
 _LEADING_ABSOLUTE_BASE = re.compile(r"^\s*BASE\s*<[A-Za-z][A-Za-z0-9+.\-]*:[^<>\s]*>", re.IGNORECASE)
 
 
@@ -143,9 +144,14 @@ class RemoteStore(Store):
                     user_query: bool = False) -> http.client.HTTPResponse:
         """POST a query through SPARQLWrapper; the open response (the caller reads it) or a mapped error. The
         engine's pragmas go first, its time-limit parameter along (so that the engine stops the query too)."""
-        sparql = self.engine.pragmas(user_query=user_query, meta_graph=META_GRAPH) + sparql
+        text = sparql
+        if self.engine.exclude_pragma:
+            sparql = self.engine.pragmas(safety.scan(text).code, user_query=user_query, meta_graph=META_GRAPH) + text
         parameters = {**(parameters or {}), **self.engine.timeout_parameters(timeout)}
-        response = self._post_query(sparql, accept, form=form, timeout=timeout, parameters=parameters)
+        try:
+            response = self._post_query(sparql, accept, form=form, timeout=timeout, parameters=parameters)
+        except QueryRejected as exc:
+            raise QueryRejected(_as_the_user_wrote_it(str(exc), sparql[: len(sparql) - len(text)])) from exc
         self._refuse_partial(response, timeout)
         return response
 
@@ -356,7 +362,8 @@ class RemoteStore(Store):
 
     def named_graphs(self) -> Iterator[str]:
         rows = self.select(queries.text(self.engine.named_graphs_query))
-        return (str(row["g"]) for row in rows if isinstance(row.get("g"), URIRef) and str(row["g"]) != META_GRAPH)
+        hidden = {META_GRAPH, *self.engine.hidden_graphs}
+        return (str(row["g"]) for row in rows if isinstance(row.get("g"), URIRef) and str(row["g"]) not in hidden)
 
     # ---------------------------------------------------------------- writing
     def replace_graphs(self, graphs: Iterable[tuple[str, bytes]]) -> int:
@@ -455,6 +462,16 @@ def _profile(chosen: str | Engine | None, query_endpoint: str) -> Engine:
 def _without_userinfo(url: str | None) -> str:
     """A URL fit for a message: any `user:password@` replaced (it must never reach a log)."""
     return re.sub(r"^(\w+://)[^/@\s]*@", r"\1***@", url or "")
+
+
+def _as_the_user_wrote_it(message: str, pragmas: str) -> str:
+    """An engine's error about the query as the user wrote it: without the echo of the whole text (Virtuoso's
+    "SPARQL query:" part) and with line numbers counted from the user's first line, not from our pragmas."""
+    message = message.split("\n\nSPARQL query:", 1)[0].strip()
+    shift = pragmas.count("\n")
+    if not shift:
+        return message
+    return _LINE_NUMBER.sub(lambda m: f"{m.group(1)}{max(1, int(m.group(2)) - shift)}:", message)
 
 
 def _without_query(url: str) -> str:

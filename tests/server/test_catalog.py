@@ -111,7 +111,7 @@ def test_dataset_and_distributions_have_identifiers_sizes_checksums_and_dates(cl
         assert str(data.value(distribution, DCAT.mediaType)).startswith("https://www.iana.org/assignments/media-types/")
         assert str(data.value(distribution, DCTERMS.format)).startswith(
             "http://publications.europa.eu/resource/authority/file-type/")
-    assert downloads == 3
+    assert downloads == 3 + 5  # the dumps and the tidy tables (questions, descriptors, siblings, senators, offices)
 
 
 def test_data_services_for_the_endpoint_and_the_api(client):
@@ -216,7 +216,7 @@ def test_a_harvest_finds_the_dataset_and_downloads_every_distribution(live_url):
     dataset = datasets["http://senate-kg.test/dataset/questions"]
     assert dataset["title"]["fr"] and dataset["title"]["nl"]
     downloads = [d for d in dataset["distributions"] if d["sha256"] is not None]
-    assert len(downloads) == 3
+    assert len(downloads) == 3 + 5  # the dumps and the tidy tables
     for distribution in downloads:
         local = distribution["url"].replace("http://senate-kg.test", live_url)
         with urllib.request.urlopen(local, timeout=10) as response:

@@ -29,6 +29,7 @@ from test_sparql_support import (
     load_remote,
     oxigraph_serve,
     serve,
+    virtuoso_with_test_data,
 )
 
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -103,7 +104,7 @@ pytestmark = pytest.mark.skipif(not MANIFEST.exists(), reason=f"the W3C protocol
 TESTS = load_manifest() if MANIFEST.exists() else []
 
 
-@pytest.fixture(scope="module", params=["embedded", "remote"])
+@pytest.fixture(scope="module", params=["embedded", "remote", "virtuoso"])
 def live(request, tmp_path_factory) -> Iterator[str]:
     """The app on the suite's data, served over HTTP, per backend."""
     from server import create_app
@@ -114,6 +115,11 @@ def live(request, tmp_path_factory) -> Iterator[str]:
         with serve(app) as url:
             yield url
         app.extensions["store"].close()
+        return
+    if request.param == "virtuoso":
+        with virtuoso_with_test_data(tmp_path_factory.mktemp("protocol-virtuoso")) as remote, \
+                serve(create_app(app_config("virtuoso", store_dir, remote))) as url:
+            yield url
         return
     with oxigraph_serve(tmp_path_factory.mktemp("protocol-oxigraph"), "--timeout-s", "10") as remote:
         load_remote(remote)

@@ -26,6 +26,7 @@ from test_sparql_support import (
     load_remote,
     oxigraph_serve,
     serve,
+    virtuoso_with_test_data,
 )
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -53,11 +54,18 @@ def remote_url(tmp_path_factory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module", params=["embedded", "remote"])
+@pytest.fixture(scope="module")
+def virtuoso_url(tmp_path_factory) -> Iterator[str]:
+    with virtuoso_with_test_data(tmp_path_factory.mktemp("sparql-virtuoso")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=["embedded", "remote", "virtuoso"])
 def sparql_app(request, store_dir: Path):
     from server import create_app
 
-    remote = request.getfixturevalue("remote_url") if request.param == "remote" else None
+    remote = {"remote": "remote_url", "virtuoso": "virtuoso_url"}.get(request.param)
+    remote = request.getfixturevalue(remote) if remote else None
     app = create_app(app_config(request.param, store_dir, remote))
     yield app
     app.extensions["store"].close()
@@ -98,7 +106,9 @@ def test_the_dataset_comes_from_the_protocol_parameters(client) -> None:
     assert json.loads(both.data)["boolean"] is True
     assert json.loads(one.data)["boolean"] is False
     named = client.post("/sparql?" + urllib.parse.urlencode({"named-graph-uri": f"{KASEI}data3.rdf"}),
-                        data={"query": "SELECT ?g WHERE { GRAPH ?g { } }"}, headers={"Accept": "text/csv"})
+                        # a triple pattern: Virtuoso 7.2 answers `GRAPH ?g { }` with one empty row (store/engines.py)
+                        data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+                        headers={"Accept": "text/csv"})
     assert named.data.decode().splitlines() == ["g", f"{KASEI}data3.rdf"]
 
 
@@ -191,7 +201,7 @@ def test_bytes_that_are_not_utf8_in_the_url_get_400(sparql_app) -> None:
 def test_a_syntax_error_carries_the_parser_message(client) -> None:
     response = get(client, "SELECT * WHERE { ?s ?p ")
     assert response.status_code == 400 and response.mimetype == "text/plain"
-    assert "expected" in response.data.decode() or "1:" in response.data.decode()
+    assert any(word in response.data.decode() for word in ("expected", "1:", "syntax error"))  # the parser's
 
 
 def test_service_is_refused_without_any_connection(client) -> None:

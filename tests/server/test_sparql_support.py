@@ -88,12 +88,39 @@ def app_config(backend: str, store_dir: Path, remote_url: str | None, **extra) -
               "MAX_ROWS": 20, **extra}
     if backend == "remote":
         config["REMOTE_ENDPOINT"] = remote_url + "/query"
+    if backend == "virtuoso":
+        config.update(REMOTE_ENDPOINT=remote_url, REMOTE_ENGINE="virtuoso")
     return config
 
 
 def load_remote(url: str) -> None:
     store = RemoteStore(url + "/query")
     load_test_data(store)
+
+
+@contextmanager
+def virtuoso_with_test_data(folder: Path) -> Iterator[str]:
+    """A private throwaway Virtuoso holding the test data (written with its writer's credentials); yields its
+    SPARQL URL. Skipped with that reason where Virtuoso is not installed (outside CI)."""
+    import os
+
+    import pytest
+    import virtuoso_instance
+
+    from store.credentials import from_file
+
+    if not virtuoso_instance.available():
+        if os.environ.get("CI"):
+            pytest.fail("virtuoso-t is missing: apt-get install -y virtuoso-opensource")
+        pytest.skip("Virtuoso is not installed (apt-get install -y virtuoso-opensource)")
+    instance = virtuoso_instance.start(folder)
+    try:
+        store = RemoteStore(instance.url, engine="virtuoso", credentials=from_file(instance.credentials_file))
+        load_test_data(store)
+        store.close()
+        yield instance.url
+    finally:
+        virtuoso_instance.stop(instance)
 
 
 @contextmanager

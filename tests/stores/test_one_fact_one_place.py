@@ -100,10 +100,28 @@ def remote_copy(corpus: Corpus, tmp_path_factory) -> Iterator[str]:
         process.wait(10)
 
 
-@pytest.fixture(scope="module", params=["embedded", "remote"])
+@pytest.fixture(scope="module")
+def virtuoso_copy(corpus: Corpus, tmp_path_factory) -> Iterator[str]:
+    """A fresh Virtuoso holding what `senate-kg push --engine virtuoso` sent it (its own system graphs aside)."""
+    import virtuoso_instance
+
+    if not virtuoso_instance.available():
+        pytest.skip("Virtuoso is not installed (apt-get install -y virtuoso-opensource)")
+    instance = virtuoso_instance.start(tmp_path_factory.mktemp("virtuoso-one-fact"))
+    try:
+        assert main(["push", "--quiet", "--store", str(corpus.store_dir), "--endpoint", instance.url,
+                     "--engine", "virtuoso", "--credentials-file", str(instance.credentials_file)]) == 0
+        yield instance.url
+    finally:
+        virtuoso_instance.stop(instance)
+
+
+@pytest.fixture(scope="module", params=["embedded", "remote", "virtuoso"])
 def store(request, corpus: Corpus) -> Iterator[Store]:
     if request.param == "embedded":
         opened = open_store(corpus.store_dir, read_only=True)
+    elif request.param == "virtuoso":
+        opened = open_store(remote=request.getfixturevalue("virtuoso_copy"), engine="virtuoso")
     else:
         opened = open_store(remote=request.getfixturevalue("remote_copy"))
     yield opened

@@ -102,7 +102,8 @@ def test_the_dataset_of_the_request_replaces_the_default(loaded, graph_base: str
     query = "SELECT ?o WHERE { ?s ?p ?o }"
     only_other = store.query(query, "text/csv", default_graphs=[other])
     assert only_other.body.decode().splitlines() == ["o", "other"]
-    named = store.query("SELECT ?g WHERE { GRAPH ?g { } }", "text/csv", named_graphs=[graph])
+    # a triple pattern, not `GRAPH ?g { }`: Virtuoso 7.2 answers that with one empty row (store/engines.py)
+    named = store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", "text/csv", named_graphs=[graph])
     assert named.body.decode().splitlines() == ["g", graph]
     union = store.query(f"ASK {{ <{EX}x> ?p \"other\" . <{EX}s001> ?q ?o }}", "application/sparql-results+json")
     assert union.body.endswith(b"true}")  # no dataset given: the default graph is the union
@@ -134,7 +135,7 @@ def test_updates_are_refused_and_change_nothing(loaded, update: str) -> None:
 def test_a_malformed_query_is_rejected_with_the_parser_message(store: Store) -> None:
     with pytest.raises(QueryRejected) as caught:
         store.query("SELECT * WHERE { ?s ?p ", "application/sparql-results+json")
-    assert "1:" in str(caught.value) or "expected" in str(caught.value)
+    assert any(word in str(caught.value) for word in ("1:", "expected", "syntax error"))  # the parser speaks
 
 
 # ---------------------------------------------------------------- SERVICE makes no request
