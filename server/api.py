@@ -194,7 +194,8 @@ def query_summary(query: NamedQuery) -> dict[str, Any]:
                             "choices": list(p.choices),
                             "description": p.description.replace("{base}", current_app.config["BASE_URI"])}
                            for p in query.params],
-            "examples": [f"{root}/api/queries/{query.name}?{urlencode(e)}" for e in query.examples]}
+            "examples": [f"{root}/api/queries/{query.name}?{urlencode(e)}"
+                         for e in query.examples_for(current_app.config["BASE_URI"])]}
 
 
 @bp.get("/api/queries")
@@ -236,7 +237,7 @@ def _parameter(query: NamedQuery, param: Param) -> dict[str, Any]:
     base = current_app.config["BASE_URI"]
     described = {"name": param.name, "in": "query", "required": param.required,
                  "description": param.description.replace("{base}", base), "schema": schema}
-    example = query.example_value(param.name)
+    example = query.example_value(param.name, base)
     if example is not None:
         described["example"] = _typed(param, example)
     return described

@@ -112,10 +112,16 @@ class NamedQuery:
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
-    def example_value(self, name: str) -> str | None:
+    def examples_for(self, base: str) -> tuple[dict[str, str], ...]:
+        """The `#+ example:` calls with `{base}` (written in headers for IRIs minted under the deployment's
+        base, such as `senator={base}person/...`) replaced by `base`."""
+        return tuple({name: value.replace("{base}", base) for name, value in example.items()}
+                     for example in self.examples)
+
+    def example_value(self, name: str, base: str) -> str | None:
         """The value the first `#+ example:` that sets parameter `name` gives it (the OpenAPI example, so that
         "try it" and schemathesis start from a value that finds rows), or None."""
-        return next((example[name] for example in self.examples if name in example), None)
+        return next((example[name] for example in self.examples_for(base) if name in example), None)
 
     def bind(self, raw: Mapping[str, str]) -> dict[str, Node]:
         """Validate a request's parameters (reserved paging names are ignored) into terms to bind.

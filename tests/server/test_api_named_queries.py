@@ -40,7 +40,7 @@ def test_every_query_file_declares_exactly_the_parameters_it_uses(path: Path):
     assert query.name == path.stem
     used = set(PARAM_VARIABLE.findall(query.sparql))
     assert used == {p.name for p in query.params}
-    for example in query.examples:  # examples are valid calls
+    for example in query.examples_for("http://senate-kg.test/"):  # examples are valid calls
         query.bind(example)
 
 

@@ -50,7 +50,7 @@ def test_each_example_is_its_parameters_example(client):
     checked = 0
     for query in load_named_queries():
         described = {p["name"]: p for p in paths[f"/api/queries/{query.name}"]["get"]["parameters"]}
-        for example in query.examples:
+        for example in query.examples_for("http://senate-kg.test/"):
             for name, value in example.items():
                 expected = int(value) if query.param(name).type == "integer" else value
                 assert described[name]["example"] == expected, (query.name, name)
