@@ -533,15 +533,25 @@ def _links(question: Question, q: URIRef, iris: Iris, t: LocalTerms) -> list[Tri
     """Sibling and reintroduced questions: the link, and a placeholder (type, identifier, `skg:status-not-read`)
     that the store keeps only until the linked question's own page is read."""
     out: list[Triple] = []
-    not_read = URIRef(iris.vocab("status-not-read"))
     for prop, identifiers in ((t.also_asked, question.also_asked), (t.reintroduced_as, question.reintroduced_as)):
         for identifier in identifiers:
             if identifier == question.identifier:
                 continue
-            other = URIRef(iris.question(identifier))
-            out += [(q, prop, other), (other, A, ELI_WORK), (other, IDENTIFIER, Literal(identifier)),
-                    (other, t.status, not_read)]
+            out.append((q, prop, URIRef(iris.question(identifier))))
+            out += _placeholder(identifier, t)
     return out
+
+
+def _placeholder(identifier: str, t: LocalTerms) -> list[Triple]:
+    other = URIRef(t.iris.question(identifier))
+    return [(other, A, ELI_WORK), (other, IDENTIFIER, Literal(identifier)),
+            (other, t.status, URIRef(t.iris.vocab("status-not-read")))]
+
+
+def placeholder_ntriples(identifier: str, iris: Iris) -> bytes:
+    """The placeholder graph of a question that is linked but not read (or no longer): what `question_graphs`
+    gives for a sibling, and what `senate-kg remove` leaves of a question others still link to."""
+    return triples_ntriples(_placeholder(identifier, _terms(iris)))
 
 
 def _answer(question: Question, q: URIRef, iris: Iris, t: LocalTerms) -> list[Triple]:

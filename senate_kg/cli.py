@@ -36,7 +36,6 @@ from senate_kg.pipeline import (
 from senate_kg.settings import SettingsError, remember_base, resolve_base
 from store import META_GRAPH, Store, StoreError, open_store
 from store.credentials import ENV_PASSWORD, ENV_USER, Credentials, CredentialsError, StoreAuthError
-from store.credentials import forget_environment as forget_credentials
 from store.credentials import from_environment as credentials_from_environment
 from store.credentials import from_file as credentials_from_file
 from store.engines import ENGINES
@@ -259,6 +258,34 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Remove questions (senate_kg/removal.py), then publish: the stream announces each removal."""
+    from senate_kg.removal import bad_identifiers, remove_questions
+
+    bad = bad_identifiers(args.identifiers)
+    if bad:
+        raise CliError(f"{', '.join(bad)}: not a question identifier (LEGISLATURE-NUMBER, e.g. 5-8900)")
+    iris = Iris(resolve_base(args.store, None))
+    store = open_embedded(args.store, must_exist=True)
+    try:
+        refuse_previous_layout(store, str(args.store))
+        report = remove_questions(store, iris, args.identifiers)
+        run_publish(args, store, args.store, iris)
+    finally:
+        store.close()
+    for identifier in report.not_stored:
+        print(f"{identifier}: no such question in the store", file=sys.stderr)
+    for identifier in report.removed:
+        kept = " (kept as a placeholder: other questions link to it)" if identifier in report.placeholders else ""
+        print(f"removed: {identifier}{kept}")
+    return 1 if report.not_stored else 0
+
+
+def add_remove_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", type=Path, required=True, help="the embedded store folder")
+    p.add_argument("identifiers", nargs="+", metavar="IDENTIFIER", help="question identifiers, e.g. 5-8900")
+
+
 def refuse_userinfo(url: str | None, option: str) -> None:
     """A password in the URL would sit in the shell history and in `ps`: refused, without echoing it."""
     if url and "@" in urllib.parse.urlsplit(url).netloc:
@@ -339,9 +366,10 @@ def server_config(args: argparse.Namespace) -> dict:
     config = {
         "BASE_URI": resolve_base(args.store, args.base_uri),
         "REMOTE_ENDPOINT": args.remote,
-        "REMOTE_ENGINE": args.engine,
         "QUERY_TIMEOUT": args.query_timeout,
     }
+    if args.engine:  # else SENATE_KG_REMOTE_ENGINE, else guessed from the URL
+        config["REMOTE_ENGINE"] = args.engine
     if args.store is not None:
         config["STORE_PATH"] = str(args.store)
     return config
@@ -352,7 +380,8 @@ def check_layout_before_serving(config: dict) -> None:
     an error here: the server answers 503 until it is up."""
     where = config.get("REMOTE_ENDPOINT") or config["STORE_PATH"]
     try:
-        options = {"engine": config["REMOTE_ENGINE"]} if config.get("REMOTE_ENDPOINT") else {}
+        engine = config.get("REMOTE_ENGINE") or os.environ.get("SENATE_KG_REMOTE_ENGINE")
+        options = {"engine": engine} if config.get("REMOTE_ENDPOINT") else {}
         store = open_store(config.get("STORE_PATH"), remote=config.get("REMOTE_ENDPOINT"), read_only=True, **options)
     except (StoreError, OSError) as exc:
         if config.get("REMOTE_ENDPOINT"):
@@ -375,13 +404,21 @@ def warn_if_unreachable(base: str, host: str, port: int) -> None:
               f"they dereference only through a proxy (or serve with --port {parsed.port or 80})", file=sys.stderr)
 
 
+def refuse_write_credentials() -> None:
+    """Serving is read-only: a process started with the write password in its environment keeps it in its
+    memory (and in /proc/PID/environ, and in every worker it forks) whatever it unsets, so it is not started."""
+    found = [name for name in (ENV_USER, ENV_PASSWORD) if os.environ.get(name)]
+    if found:
+        raise CliError(f"{' and '.join(found)} set: serve is read-only and must not hold the store's write "
+                       f"credentials; start it without them (push reads them, serve never does)")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """gunicorn (server/serving.py): the app is created here, in the master, then forked into the workers."""
     from server import create_app
     from server.serving import BindError, Settings, bind, serve, usable_cores
 
-    if forget_credentials():  # read-only: neither the app's config nor its worker processes hold them
-        note(args, f"senate-kg serve: note: {ENV_USER}/{ENV_PASSWORD} ignored and removed: serving is read-only")
+    refuse_write_credentials()
     config = server_config(args)
     check_layout_before_serving(config)
     try:
@@ -523,6 +560,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("validate", "the same as build, without storing", lambda p: add_build_args(p, store=False), cmd_validate),
     Command("export", "write the whole store to one RDF file", add_export_args, cmd_export),
     Command("load", "load RDF file(s) into one named graph", add_load_args, cmd_load),
+    Command("remove", "take questions out of the store (announced on the event stream; their URIs answer 410)",
+            add_remove_args, cmd_remove),
     Command("push", "send every named graph to a remote SPARQL store", add_push_args, cmd_push),
     Command("serve", "serve the store over HTTP (gunicorn: several processes)", add_serve_args, cmd_serve),
     Command("harvest", "fetch senate.be's question pages politely into a WARC archive", add_harvest_command_args,

@@ -21,7 +21,8 @@ Layout, next to the store `DIR`, in `DIR.ldes/` (`senate_kg.paths.stream_dir_for
   `tree:relation` to the next page once there is one);
 - `stream.nt`: the stream's description (`{base}ldes`);
 - `stream.sqlite`: the index the server reads (members per question and page, pages and their etags).
-Pages are in chronological order (page 1 the oldest, the view); a page holds at most PAGE_SIZE members. Only the
+- `view.nt`: the view `{base}ldes/view`, with a relation to every page (see `view_triples` for why);
+Pages are in chronological order (page 1 the oldest); a page holds at most PAGE_SIZE members. Only the
 newest page changes (members appended, then its relation to the next page once it is full): every other page is
 immutable. Each file is written under a temporary name and moved into place; the index last (a copy of the old
 one, changed and moved over it), so a reader sees the old stream or the new one.
@@ -46,6 +47,7 @@ PAGE_SIZE = 100  # members per page: ~100 triples each, so a page is ~1.3 MB of 
 #                  request a client parses in well under a second; 100,000 questions make 1,000 pages
 INDEX = "stream.sqlite"
 DESCRIPTION = "stream.nt"
+VIEW = "view.nt"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS members (seq INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE, question TEXT NOT NULL,
     version INTEGER NOT NULL, at TEXT NOT NULL, hash TEXT, kind TEXT NOT NULL, stage TEXT, page INTEGER NOT NULL);
@@ -80,6 +82,10 @@ class StreamIris:
 
     def page(self, number: int) -> str:
         return f"{self.base}ldes/page/{number}"
+
+    @property
+    def view(self) -> str:
+        return self.base + "ldes/view"
 
     @property
     def retention(self) -> str:
@@ -195,7 +201,7 @@ def update_stream(store: Store, store_dir: Path, iris: Iris, nquads: Path, quest
             current = current_questions(store, iris, question_iris)
             changed, removed = changes(current, last)
             if not index.is_file() or not (folder / DESCRIPTION).is_file():
-                _write_atomic(folder / DESCRIPTION, stream_description(ids, 1))
+                _write_atomic(folder / DESCRIPTION, _lines(stream_triples(ids)))
             if changed or removed:
                 at = max(now, db.execute("SELECT COALESCE(MAX(at), '') FROM members").fetchone()[0])
                 bodies = graphs_from_dump(nquads, set(changed))
@@ -204,6 +210,8 @@ def update_stream(store: Store, store_dir: Path, iris: Iris, nquads: Path, quest
                         for q in removed]
                 report.members, report.deleted = len(new), len(removed)
                 report.pages_written = append_members(db, folder, ids, new, bodies)
+            if report.members or not (folder / VIEW).is_file():
+                _write_atomic(folder / VIEW, view_triples(ids, db))
             db.commit()
         if not index.is_file() or report.members:
             os.chmod(draft, 0o644)
@@ -310,12 +318,12 @@ def _literal(value: str, datatype: str | None = None, lang: str | None = None) -
 
 
 def _lines(triples: Iterable[tuple[str, str, str]]) -> bytes:
-    return "".join(f"{s} {p} {o} .\n" for s, p, o in triples).encode("utf-8")
+    return "".join(dict.fromkeys(f"{s} {p} {o} .\n" for s, p, o in triples)).encode("utf-8")
 
 
-def stream_triples(ids: StreamIris, view: int) -> Iterator[tuple[str, str, str]]:
+def stream_triples(ids: StreamIris) -> Iterator[tuple[str, str, str]]:
     """What `{base}ldes` says of itself: the paths a client needs to read versions and deletions, the
-    retention policy, and its view (the oldest page: a client reads forward from there)."""
+    retention policy, and its view."""
     stream = _iri(ids.stream)
     yield stream, _iri(RDF_TYPE), _iri(LDES + "EventStream")
     yield stream, _iri(LDES + "timestampPath"), _iri(PROV_AT)
@@ -326,12 +334,30 @@ def stream_triples(ids: StreamIris, view: int) -> Iterator[tuple[str, str, str]]
     yield _iri(ids.retention), _iri(RDFS_COMMENT), _literal(
         "Every member is kept, forever: the stream holds the complete history of every question, deletions "
         "included; no page is ever removed.", lang="en")
-    yield stream, _iri(TREE + "view"), _iri(ids.page(view))
-    yield _iri(ids.page(view)), _iri(RDF_TYPE), _iri(TREE + "Node")
+    yield stream, _iri(TREE + "view"), _iri(ids.view)
 
 
-def stream_description(ids: StreamIris, view: int) -> bytes:
-    return _lines(stream_triples(ids, view))
+def view_triples(ids: StreamIris, db: sqlite3.Connection) -> bytes:
+    """The view `{base}ldes/view`: one relation to every page, each saying that its members are at least as
+    recent as its first one. Why every page from one short-lived node rather than a chain from the oldest
+    page: a client that resumes from its saved state skips the pages it knows to be immutable, and so would
+    never read the relation at the end of the chain; from the view it reaches the newest page and the new
+    ones directly (ldes-client 0.3 does exactly that)."""
+    view = _iri(ids.view)
+    triples = [*stream_triples(ids), (view, _iri(RDF_TYPE), _iri(TREE + "Node"))]
+    for number, first_at in db.execute("SELECT number, first_at FROM pages ORDER BY number"):
+        triples += _relation(f"{ids.view}#page-{number}", view, ids.page(number), first_at)
+    return _lines(triples)
+
+
+def _relation(iri: str, source: str, target: str, first_at: str | None) -> list[tuple[str, str, str]]:
+    relation = _iri(iri)
+    triples = [(source, _iri(TREE + "relation"), relation), (relation, _iri(TREE + "node"), _iri(target))]
+    if first_at is None:  # an empty page (a stream with no member yet): a plain relation
+        return [*triples, (relation, _iri(RDF_TYPE), _iri(TREE + "Relation"))]
+    return [*triples, (relation, _iri(RDF_TYPE), _iri(TREE + "GreaterThanOrEqualToRelation")),
+            (relation, _iri(TREE + "path"), _iri(PROV_AT)), (relation, _iri(TREE + "value"),
+                                                              _literal(first_at, XSD_DATETIME))]
 
 
 def member_triples(ids: StreamIris, member: Member, content_hash: str) -> Iterator[tuple[str, str, str]]:
@@ -350,14 +376,9 @@ def page_triples(ids: StreamIris, page: int, members: list[Member], next_first: 
     members' metadata."""
     content_hash = ids.base + "def/contentHash"
     node = _iri(ids.page(page))
-    triples = [*stream_triples(ids, 1), (node, _iri(RDF_TYPE), _iri(TREE + "Node"))]
+    triples = [*stream_triples(ids), (node, _iri(RDF_TYPE), _iri(TREE + "Node"))]
     if next_first is not None:
-        relation = _iri(f"{ids.page(page)}#next")
-        triples += [(node, _iri(TREE + "relation"), relation),
-                    (relation, _iri(RDF_TYPE), _iri(TREE + "GreaterThanOrEqualToRelation")),
-                    (relation, _iri(TREE + "node"), _iri(ids.page(page + 1))),
-                    (relation, _iri(TREE + "path"), _iri(PROV_AT)),
-                    (relation, _iri(TREE + "value"), _literal(next_first, XSD_DATETIME))]
+        triples += _relation(f"{ids.page(page)}#next", node, ids.page(page + 1), next_first)
     for member in members:
         triples += member_triples(ids, member, content_hash)
     return _lines(triples)

@@ -438,6 +438,9 @@ def _services(graph: Graph, settings: CatalogSettings, ids: CatalogIris, dataset
          "OpenAPI 3.", "api/queries", "api/openapi.json", "https://spec.openapis.org/oas/v3.1.0"),
         ("search", "Full-text search API", "Search titles, questions and answers in French and Dutch (JSON).",
          "api/search", "api/openapi.json", "https://spec.openapis.org/oas/v3.1.0"),
+        ("ldes", "Linked Data Event Stream", "Every version of every question, deletions included, as a Linked "
+         "Data Event Stream (LDES 1.0): replicate the dataset and stay in sync without downloading the dumps "
+         "again.", "ldes", "ldes", "https://w3id.org/ldes/specification"),
     )
     services = []
     for key, title, description, endpoint, endpoint_description, standard in table:
@@ -478,6 +481,8 @@ def void_graph(data: dict[str, Any], settings: CatalogSettings, base: str) -> Gr
     _labels(graph, dataset, DCTERMS.title, settings.titles)
     graph.add((dataset, DCTERMS.license, URIRef(settings.license)))
     graph.add((dataset, VOID.sparqlEndpoint, ids.page("sparql")))
+    stream = _typed(graph, ids.page("ldes"), URIRef("https://w3id.org/ldes#EventStream"))  # server/ldes.py
+    graph.add((dataset, RDFS.seeAlso, stream))
     graph.add((dataset, VOID.uriSpace, Literal(base)))
     graph.add((dataset, VOID.rootResource, ids.page("")))
     graph.add((dataset, FOAF.homepage, ids.page("")))

@@ -2,11 +2,12 @@
 
 Why pygal: it writes SVG directly from Python (no browser, no JavaScript engine, no network), it is small and
 pure Python, kept up by Kozea (the WeasyPrint people) since 2012, and its SVG draws one `rect` per value, which a
-test can count. Vega-Lite through vl-convert-python would need a 100 MB bundled JavaScript runtime in every
+test can count. Vega-Lite through vl-convert-python would bring a bundled JavaScript engine (Deno/V8) into every
 server process for the same bars. The charts carry no script (`js=[]`: pygal otherwise links its tooltip script
 from a CDN), no external file, and a stable id (pygal mints a random one), so that the same figures give the same
-bytes. The figures are computed when the build publishes (senate_kg/stats.py); here they are only drawn, and a
-drawing is kept per publication (`generation`), so that a page does not redraw it per request.
+bytes; pygal's inline configuration script is removed too. The figures are computed when the build publishes
+(senate_kg/stats.py); here they are only drawn, and a drawing is kept per publication (`generation`), so that a
+page does not redraw it per request.
 
 The charts' titles, axes and the columns they draw are data: `server/templates/charts.json`.
 """
@@ -33,6 +34,7 @@ STYLE = Style(
 )
 _UUID = re.compile(r"chart-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)  # pygal's inline config for its tooltip script: not used
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def render_svg(spec: ChartSpec, rows: Sequence[dict[str, Any]], labels: Sequence
     for series in spec.series:
         chart.add(f"{series.fr} / {series.nl}", [_number(row.get(series.key)) for row in rows])
     svg = chart.render(is_unicode=True)
-    return _COMMENT.sub("", _UUID.sub(f"chart-{spec.key}", svg))
+    return _SCRIPT.sub("", _COMMENT.sub("", _UUID.sub(f"chart-{spec.key}", svg)))
 
 
 def _number(value: Any) -> float | int | None:

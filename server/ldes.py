@@ -203,17 +203,28 @@ def _revalidated(validators: Validators, fmt: Format, path: str, negotiated: boo
 @bp.get("/ldes")
 @bp.get("/ldes.<suffix>")
 def stream(suffix: str | None = None) -> Response:
-    """The stream's description: its paths, retention policy and view (the oldest page)."""
+    """The stream's description: its paths, retention policy and view."""
+    return _small_document("stream.nt", "/ldes", suffix)
+
+
+@bp.get("/ldes/view")
+@bp.get("/ldes/view.<suffix>")
+def view(suffix: str | None = None) -> Response:
+    """The view: a relation to every page; short-lived, as each build that adds members rewrites it."""
+    return _small_document("view.nt", "/ldes/view", suffix)
+
+
+def _small_document(name: str, path: str, suffix: str | None) -> Response:
     chosen = _negotiate(suffix, STREAM_FORMATS, TRIG)
-    path = stream_dir() / "stream.nt"
-    if chosen is None or not path.is_file():
+    document = stream_dir() / name
+    if chosen is None or not document.is_file():
         return _not_found("no event stream has been published here yet" if chosen else "unknown format suffix")
     fmt, negotiated = chosen
-    meta = path.read_bytes()
+    meta = document.read_bytes()
     validators = Validators(hashlib.sha256(meta).hexdigest()[:16],
-                            dt.datetime.fromtimestamp(int(path.stat().st_mtime), dt.UTC))
-    cached = _revalidated(validators, fmt, "/ldes", negotiated, STREAM_FORMATS, False)
-    return cached or _send(render(meta, b"", fmt), fmt, validators, "/ldes", negotiated, STREAM_FORMATS, False)
+                            dt.datetime.fromtimestamp(int(document.stat().st_mtime), dt.UTC))
+    cached = _revalidated(validators, fmt, path, negotiated, STREAM_FORMATS, False)
+    return cached or _send(render(meta, b"", fmt), fmt, validators, path, negotiated, STREAM_FORMATS, False)
 
 
 @bp.get("/ldes/page/<int:number>")

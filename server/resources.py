@@ -32,7 +32,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from rdflib import RDFS, SKOS, Graph, URIRef
 
 from mapping.iris import Iris
-from server import pages, queries_internal
+from server import ldes, pages, queries_internal
 from server.backend import get_store
 from server.graphs import TripleGraph
 from server.negotiation import (
@@ -164,15 +164,17 @@ class Description:
     (server/graphs.py: measured on a question, rdflib's N-Triples parser and Memory store cost 8 of the 11 ms
     its HTML took)."""
 
-    def __init__(self, parts: tuple[Part, ...] = (), graph: Graph | None = None) -> None:
+    def __init__(self, parts: tuple[Part, ...] = (), graph: Graph | None = None, extra: bytes = b"") -> None:
         self.parts = parts
+        self.extra = extra  # N-Triples added to the parts (a question's dcterms:hasVersion links, server/ldes.py)
         self._graph: Graph | TripleGraph | None = graph
 
     def graph(self) -> Graph | TripleGraph:
         """The description as a graph to read (pages, JSON-LD): an rdflib Graph built in Python, or the parts
         parsed into a TripleGraph."""
         if self._graph is None:
-            self._graph = TripleGraph.from_ntriples(*(piece.run(NTRIPLES.media_type) for piece in self.parts))
+            self._graph = TripleGraph.from_ntriples(*(piece.run(NTRIPLES.media_type) for piece in self.parts),
+                                                    self.extra)
         return self._graph
 
     def rdflib_graph(self) -> Graph:
@@ -183,10 +185,10 @@ class Description:
         """The document written by the store, when it can be (None: serialise `graph()` instead)."""
         if not self.parts:  # a graph built in Python
             return None
-        if len(self.parts) == 1 and fmt in (TURTLE, NTRIPLES, RDFXML):
+        if len(self.parts) == 1 and not self.extra and fmt in (TURTLE, NTRIPLES, RDFXML):
             return self.parts[0].run(fmt.media_type)
-        if fmt in (TURTLE, NTRIPLES, RDFXML):  # one document, not one per part: N-Triples concatenate, then
-            ntriples = b"".join(piece.run(NTRIPLES.media_type) for piece in self.parts)  # the store converts
+        if fmt in (TURTLE, NTRIPLES, RDFXML):  # one document, not one per part: N-Triples concatenate,
+            ntriples = b"".join(piece.run(NTRIPLES.media_type) for piece in self.parts) + self.extra
             return ntriples if fmt is NTRIPLES else convert_rdf(ntriples, NTRIPLES.media_type, fmt.media_type,
                                                                 rdf_prefixes())
         return None
@@ -341,11 +343,16 @@ def _serve(t: Target) -> Response:
     the whole store."""
     iris = current_app.extensions["iris"]
     if t.kind.scope == "question":
+        removed = ldes.gone(t.iri, t.path, None if t.negotiated else t.fmt)  # the stream says it was removed
+        if removed is not None:
+            return removed
         state = question_state(t.iri)
         if state is None or state.placeholder:  # a sibling not read yet: its placeholder and who links to it
             return _serve_store(t)
-        validators = state.validators
-        description = Description((part("describe-question", q=t.iri, v=iris.vocab()),))
+        versions = ldes.version_links(t.iri)  # its versions on the event stream: part of what is served
+        validators = Validators(f"{state.validators.tag}-{hashlib.sha256(versions).hexdigest()[:8]}",
+                                state.validators.modified)
+        description = Description((part("describe-question", q=t.iri, v=iris.vocab()),), extra=versions)
         return _cached(t, validators) or _respond(t, validators, description,
                                                   html=lambda g: pages.render_question(g, t.iri, t.path))
     if t.kind.scope == "in-question":

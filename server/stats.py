@@ -85,7 +85,8 @@ def _rows(figures: dict[str, Any], spec: ChartSpec) -> list[dict[str, Any]]:
 def chart(key: str, figures: dict[str, Any], generation: str, links: str, query: str = "") -> Chart | None:
     """One chart of `figures` (stats.json, or one resource's figures); None when there is nothing to draw."""
     spec = chart_specs()[key]
-    rows = _rows(figures, spec)
+    first = spec.series[0].key  # a row without a value would have no bar: the chart and its table leave it out
+    rows = [r for r in _rows(figures, spec) if isinstance(r.get(first), int | float)]
     if not rows:
         return None
     labels = tuple(str(r.get(spec.x, "")) for r in rows)
@@ -174,7 +175,8 @@ def resource_charts(iri: str) -> list[Chart]:
         return []
     root = request.script_root
     query = "?" + urlencode({"iri": str(iri)})
-    made = [chart(key, found, generation, f"{root}/stats/resource/{key}", query) for key in RESOURCE_CHARTS[found["kind"]]]
+    made = [chart(key, found, generation, f"{root}/stats/resource/{key}", query)
+            for key in RESOURCE_CHARTS[found["kind"]]]
     return [c for c in made if c is not None]
 
 

@@ -141,6 +141,12 @@ class Store(ABC):
         """Replace each named graph (iri, N-Triples bytes) atomically: a reader sees the old graph or the new
         one, never half of either. Unchanged graphs keep their GraphInfo. Returns how many changed."""
 
+    @abstractmethod
+    def remove_graphs(self, graph_iris: Iterable[str]) -> int:
+        """Remove each named graph and its bookkeeping; graphs not stored are ignored. Returns how many went.
+        A reader sees each graph whole or gone (its bookkeeping goes first: a graph left without it after a
+        crash is a graph `graph_info` does not know, which the next write of it repairs)."""
+
     def bulk_loader(self) -> BulkLoader | None:
         """A faster way to fill a store that holds nothing yet (store/bulk.py), or None: the store holds
         something, or the backend has no such path. Either way `replace_graphs` works."""

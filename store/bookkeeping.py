@@ -128,6 +128,16 @@ def read(location: str | Path, iris: Iterable[str]) -> dict[str, GraphInfo]:
     return found
 
 
+def forget(location: str | Path, iris: Iterable[str]) -> None:
+    """Drop the rows of graphs about to be removed (before they are: see `Store.remove_graphs`)."""
+    names = [(iri,) for iri in iris]
+    if not names or not path_in(location).exists():
+        return
+    with connect(location) as connection, connection:
+        connection.executemany("DELETE FROM graphs WHERE iri = ?", names)
+        connection.executemany("DELETE FROM pending WHERE iri = ?", names)
+
+
 def write_all(location: str | Path, rows: Iterable[Row]) -> None:
     """Rows for a store that is not in place yet (a bulk load's new store, before the folders are exchanged)."""
     with connect(location) as connection, connection:

@@ -463,6 +463,16 @@ class EmbeddedStore(Store):
         self._wrote(handle, len(new_quads) + sum(u.count("\n") for u in updates))
         return len(updates) + new_graphs
 
+    def remove_graphs(self, graph_iris: Iterable[str]) -> int:
+        handle = self._writer()
+        names = [name for iri in dict.fromkeys(graph_iris)
+                 if handle.contains_named_graph(name := check_graph_name(iri))]
+        bookkeeping.forget(self.location, [name.value for name in names])
+        if names:
+            self._update(handle, " ;\n".join(f"DROP SILENT GRAPH {name}" for name in names))
+            self._flush(handle)
+        return len(names)
+
     def bulk_loader(self) -> BulkLoad | None:
         """The bulk path (store/bulk.py) when this store is writable and holds nothing at all."""
         if self.read_only or next(iter(self._writer()), None) is not None:

@@ -45,6 +45,7 @@ class Engine:
     exclude_pragma: str | None = None  # "define input:{kind}-graph-exclude <{iri}>" style, {kind} default|named
     timeout_parameter: str | None = None  # request parameter carrying the query time limit
     timeout_unit: float = 1.0  # its unit, in seconds (Virtuoso: milliseconds)
+    timeout_share: float = 1.0  # the part of our limit the engine is given, so that its answer comes in time
     partial_result_header: str | None = None  # a 200 answer with this header was cut short (a timeout)
     own_default_graph: bool = True  # a default graph apart from the named graphs (dumps include it)
     named_graphs_query: str = "named-graphs.rq"  # queries/store/ file listing the graph names
@@ -65,7 +66,7 @@ class Engine:
         """The request parameter that makes the engine itself stop the query at the time limit."""
         if not self.timeout_parameter:
             return {}
-        return {self.timeout_parameter: [str(max(1, round(seconds / self.timeout_unit)))]}
+        return {self.timeout_parameter: [str(max(1, round(seconds * self.timeout_share / self.timeout_unit)))]}
 
 
 ENGINES: dict[str, Engine] = {
@@ -74,7 +75,10 @@ ENGINES: dict[str, Engine] = {
     "virtuoso": Engine("virtuoso", query_path="/sparql", update_path="/sparql-auth",
                        graph_store_path="/sparql-graph-crud-auth", auth="digest",
                        hidden_graphs=VIRTUOSO_SYSTEM_GRAPHS, exclude_pragma="define input:{kind}-graph-exclude <{iri}>",
-                       timeout_parameter="timeout", timeout_unit=0.001, partial_result_header="X-SQL-State",
+                       # measured on 7.2.5: told 500 / 1,000 / 2,000 ms, it sent its cut-short answer after 2 / 2 /
+                       # 4 s (twice the limit, at least 2 s): given 40% of ours, its answer comes before our deadline
+                       timeout_parameter="timeout", timeout_unit=0.001, timeout_share=0.4,
+                       partial_result_header="X-SQL-State",
                        own_default_graph=False, named_graphs_query="named-graphs-by-pattern.rq",
                        pragma_keyword="define"),
     # Any SPARQL 1.1 store: updates to the query URL unless told otherwise, no Graph Store unless given.

@@ -405,6 +405,17 @@ class RemoteStore(Store):
                 deletes=deletes, meta=f"<{META_GRAPH}>", meta_triples="\n".join(meta_lines)))
         return len(written)
 
+    def remove_graphs(self, graph_iris: Iterable[str]) -> int:
+        """Bookkeeping first, then the graph: a DROP per graph (a Graph Store DELETE would need one request
+        each as well)."""
+        present = list(self.graph_infos(graph_iris))  # stored graphs, their IRIs checked (safety.is_absolute_iri)
+        delete = queries.template("delete-meta-of.ru")
+        for iri in present:
+            self._update(delete.substitute(meta=f"<{META_GRAPH}>", meta_subject=f"<{meta.subject(iri)}>")
+                         .rstrip().rstrip(";"))
+            self._update(f"DROP SILENT GRAPH <{iri}>")
+        return len(present)
+
     def _put(self, iri: str, lines: list[str]) -> None:
         """Replace one graph atomically: GSP PUT, or one SPARQL update when no Graph Store endpoint is known."""
         body = "\n".join(lines) + "\n" if lines else ""

@@ -184,9 +184,9 @@ def remote_config(backend: str, request) -> dict:
     return {}
 
 
-# The server suite runs on the embedded store and on `oxigraph serve`; on Virtuoso, the modules that use
-# `virtuoso_backend` (the SPARQL protocol, resources, the API; README "Remote stores").
-@pytest.fixture(scope="session", params=["embedded", "remote"])
+# The whole server suite runs on each backend: the embedded store, `oxigraph serve` ("remote") and Virtuoso
+# (the remote and Virtuoso runs together take under a minute).
+@pytest.fixture(scope="session", params=["embedded", "remote", "virtuoso"])
 def backend(request) -> str:
     return request.param
 

@@ -52,7 +52,8 @@ def test_publish_writes_dumps_sitemap_manifest_and_index_next_to_the_store(store
     dumps = dumps_dir_for(store_dir)
     assert dumps == store_dir.with_name("store.dumps")
     names = sorted(p.name for p in dumps.iterdir())
-    assert names == sorted([MANIFEST, "sitemap-1.xml", *(d.name for d in report.dumps)])
+    assert names == sorted([MANIFEST, "sitemap-1.xml", *(d.name for d in report.dumps), *report.tables])
+    assert "questions.csv.gz" in report.tables and "stats.json" in report.tables  # senate_kg/tables.py
     assert {d.key for d in report.dumps} == {f.key for f in DUMP_FORMATS}
     assert len({d.quads for d in report.dumps}) == 1 and report.quads > 0
     manifest = read_manifest(dumps)
