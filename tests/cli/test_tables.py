@@ -24,9 +24,9 @@ from mapping.model import EventKind, Question
 from mapping.rdf import office_iri
 from senate_kg.cli import main
 from senate_kg.publish import dumps_dir_for, read_manifest
-from tests.stores.test_one_fact_one_place import SAMPLES, Corpus, answered, concepts_of, load_bench
+from tests.corpora import Corpus, answered, build_corpus, concepts_of
 
-BASE = "http://one-fact.senate-kg.test/"  # concepts_of() mints with this base
+BASE = "http://one-fact.senate-kg.test/"
 IRIS = Iris(BASE)
 TABLES = ("questions.csv", "question-descriptors.csv", "question-siblings.csv", "senators.csv", "offices.csv")
 RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -38,13 +38,7 @@ XSD_OF = {"date": XSD.date, "integer": XSD.integer, "nonNegativeInteger": XSD.no
 @pytest.fixture(scope="module", params=["samples", "synthetic"])
 def corpus(request, tmp_path_factory) -> Corpus:
     folder = tmp_path_factory.mktemp(f"tables-{request.param}")
-    pages = SAMPLES
-    if request.param == "synthetic":
-        pages = folder / "pages"
-        load_bench("synthetic").write_pages(300, pages, seed=12)
-    store_dir = folder / "store"
-    assert main(["build", "--quiet", "--store", str(store_dir), "--base-uri", BASE, str(pages)]) in (0, 1)
-    return Corpus(pages, store_dir)
+    return build_corpus(request.param, folder, BASE, count=300, seed=12)
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +205,8 @@ def test_questions_table_rows_are_the_records(corpus: Corpus, unpacked: Path):
 
 def test_descriptor_and_sibling_counts_are_the_records(corpus: Corpus, unpacked: Path):
     per_question = collections.Counter(r["identifier"] for r in table(unpacked, "question-descriptors.csv"))
-    assert dict(per_question) == {q.identifier: len(concepts_of(q)) for q in corpus.questions if concepts_of(q)}
+    truth = {q.identifier: len(concepts) for q in corpus.questions if (concepts := concepts_of(q, IRIS))}
+    assert dict(per_question) == truth
     links = collections.Counter((r["identifier"], r["relation"]) for r in table(unpacked, "question-siblings.csv"))
     truth = collections.Counter()
     for q in corpus.questions:

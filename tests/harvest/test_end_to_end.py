@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FAST, ROOT, sample_files, synthetic_site_pages, synthetic_texts
 from rdflib import Dataset, URIRef
 from warcio.archiveiterator import ArchiveIterator
 
@@ -19,6 +18,7 @@ from harvest.standin import Page, StandIn
 from harvest.synthetic_html import make_html
 from senate_kg.cli import main
 from store import open_store
+from tests.harvest.harvest_helpers import FAST, ROOT, sample_files, synthetic_site_pages, synthetic_texts
 
 BASE = "http://harvest.senate-kg.test/"
 GENERATED_AT = URIRef("http://www.w3.org/ns/prov#generatedAtTime")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import key_of
 from warcio.archiveiterator import ArchiveIterator
 
 from harvest.classify import Kind, classify
 from harvest.harvester import HarvestOptions, harvest
 from harvest.standin import BLOCK_PAGE, ERROR_PAGE, NO_SUCH
 from harvest.state import State
+from tests.harvest.harvest_helpers import key_of
 
 PRINT_8904 = key_of("SVPrintNLFR_LEG5_NR8904_LANGfr")
 OPTIONS = dict(legislatures=(5,), numbers=(8904, 8904), delay=0, timeout=0.5, retries=2, backoff=0.01)

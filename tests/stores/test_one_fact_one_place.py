@@ -12,28 +12,21 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import importlib.util
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from rdflib import URIRef
 
-from mapping.errors import ParseError
 from mapping.eurovoc import match_descriptor
 from mapping.iris import Iris
-from mapping.merge import merge_questions
 from mapping.model import EventKind, Question
-from mapping.parse import parse_page
-from mapping.rdf import local_concept_iri, office_iri
+from mapping.rdf import office_iri
 from senate_kg.cli import main
 from store import Store, open_store
+from tests.corpora import SAMPLES, Corpus, answered, build_corpus, concepts_of
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "data" / "samples"
 BASE = "http://one-fact.senate-kg.test/"
 IRIS = Iris(BASE)
 JSON = "application/sparql-results+json"
@@ -47,38 +40,9 @@ PREFIX skg: <{BASE}def/>
 """
 
 
-def load_bench(name: str):
-    spec = importlib.util.spec_from_file_location(f"senate_kg_bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-# ---------------------------------------------------------------- the corpora, the stores and the truth
-class Corpus:
-    def __init__(self, pages_dir: Path, store_dir: Path) -> None:
-        self.pages_dir = pages_dir
-        self.store_dir = store_dir
-        records = []
-        for page in sorted(pages_dir.rglob("*.txt")):
-            try:
-                records.append(parse_page(page.read_bytes(), str(page)))
-            except ParseError:  # pages the build rejects too (the bulletin pages, SOURCES.tsv is no .txt)
-                continue
-        self.questions: list[Question] = merge_questions(records)
-
-
 @pytest.fixture(scope="module", params=["samples", "synthetic"])
 def corpus(request, tmp_path_factory) -> Corpus:
-    folder = tmp_path_factory.mktemp(request.param)
-    pages = SAMPLES
-    if request.param == "synthetic":
-        pages = folder / "pages"
-        load_bench("synthetic").write_pages(1000, pages, seed=9)
-    store_dir = folder / "store"
-    assert main(["build", "--quiet", "--store", str(store_dir), "--base-uri", BASE, str(pages)]) in (0, 1)
-    return Corpus(pages, store_dir)
+    return build_corpus(request.param, tmp_path_factory.mktemp(request.param), BASE, count=1000, seed=9)
 
 
 @pytest.fixture(scope="module")
@@ -140,21 +104,6 @@ def counts(store: Store, query: str, key: str = "k") -> dict[str, int]:
     keys = [row[key] for row in found]
     assert len(keys) == len(set(keys)), "one row per group"
     return {row[key]: int(row["n"]) for row in found}
-
-
-def answered(q: Question) -> bool:
-    return bool(any(e.kind is EventKind.ANSWER for e in q.events) or q.answer_date or q.answer_text)
-
-
-def concepts_of(q: Question) -> set[str]:
-    found = set()
-    for d in q.descriptors:
-        fr, nl = (d.fr or "").strip() or None, (d.nl or "").strip() or None
-        if fr is None and nl is None:
-            continue
-        match = match_descriptor(fr, nl)
-        found.add(IRIS.eurovoc(match.concept.id) if match.concept else local_concept_iri(fr, nl, IRIS))
-    return found
 
 
 def linked_not_read(questions: list[Question]) -> set[str]:
@@ -233,7 +182,7 @@ def test_questions_per_legislature(store: Store, corpus: Corpus) -> None:
 
 
 def test_questions_per_concept_with_its_french_label(store: Store, corpus: Corpus) -> None:
-    truth = collections.Counter(c for q in corpus.questions for c in concepts_of(q))
+    truth = collections.Counter(c for q in corpus.questions for c in concepts_of(q, IRIS))
     found = rows(store, """SELECT ?c ?label (COUNT(?q) AS ?n) WHERE { ?q eli:is_about ?c .
         ?c skos:prefLabel ?label FILTER (LANG(?label) = "fr") } GROUP BY ?c ?label""")
     assert len({row["c"] for row in found}) == len(found), "one French label per concept"
@@ -270,7 +219,7 @@ def test_siblings_per_question(store: Store, corpus: Corpus) -> None:
 
 
 def test_concepts_per_question(store: Store, corpus: Corpus) -> None:
-    truth = {q.identifier: len(concepts_of(q)) for q in corpus.questions if concepts_of(q)}
+    truth = {q.identifier: len(concepts_of(q, IRIS)) for q in corpus.questions if concepts_of(q, IRIS)}
     assert counts(store, """SELECT ?k (COUNT(?c) AS ?n) WHERE { ?q a skg:WrittenQuestion ; dcterms:identifier ?k ;
         eli:is_about ?c } GROUP BY ?k""") == truth
 
