@@ -163,17 +163,18 @@ def test_no_route_writes() -> None:
     from flask import Flask
     from hostile_helpers import ROOT
 
-    from server import api, catalog, health, pages, resources, search, sparql
+    from server import api, catalog, health, ldes, pages, resources, search, sparql, stats
 
     app = Flask("routes-only")
-    for module in (health, sparql, catalog, api, search, pages, resources):
+    for module in (health, sparql, catalog, api, search, pages, resources, stats, ldes):
         app.register_blueprint(module.bp)
     writable = sorted(rule.rule for rule in app.url_map.iter_rules() if set(rule.methods or ()) - set(READ_ONLY))
     assert writable == ["/sparql", "/sparql/"], f"routes taking writes: {writable}; protect them with a token"
     for path in (ROOT / "server").glob("*.py"):
         assert not re.search(r"\bapp\.(add_url_rule|route|get|post|put|delete|patch)\(", path.read_text()), path
         blueprint = re.search(r"^bp = Blueprint\(", path.read_text(), re.MULTILINE)
-        assert not blueprint or path.stem in {"health", "sparql", "catalog", "api", "search", "pages", "resources"}
+        assert not blueprint or path.stem in {"health", "sparql", "catalog", "api", "search", "pages", "resources",
+                                              "stats", "ldes"}
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
