@@ -19,6 +19,8 @@ import functools
 import hashlib
 import json
 import sqlite3
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,8 +95,46 @@ def _parse_time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+class _VersionCache:
+    """`versions_of` per question, for one publication of the index: every question request asks (for its
+    `dcterms:hasVersion` links and whether it was removed), and opening the index costs ~0.1 ms. A new index
+    (publishing replaces the file whole) is seen by its file's identity, looked at most once a second."""
+
+    LIMIT = 200_000  # questions remembered per publication (~300 bytes each)
+
+    def __init__(self) -> None:
+        self.identity: tuple[int, int, int] | None = None
+        self.checked = 0.0
+        self.found: dict[str, list[Version]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, question: str) -> list[Version]:
+        now = time.monotonic()
+        if now - self.checked > 1.0:
+            with self.lock:
+                self.checked = now
+                try:
+                    stat = (stream_dir() / "stream.sqlite").stat()
+                    identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+                except OSError:
+                    identity = None
+                if identity != self.identity:
+                    self.identity, self.found = identity, {}
+        found = self.found
+        if question not in found:
+            versions = _read_versions(question)
+            if len(found) >= self.LIMIT:
+                return versions
+            found[question] = versions
+        return found[question]
+
+
 def versions_of(question: str) -> list[Version]:
     """Every member about `question`, oldest first ([] when the stream does not know it)."""
+    return current_app.extensions["stream_versions"].get(question)
+
+
+def _read_versions(question: str) -> list[Version]:
     db = _index()
     if db is None:
         return []
@@ -349,6 +389,7 @@ def init_app(app: Flask) -> None:
     prefixes.update({"ldes": "https://w3id.org/ldes#", "tree": "https://w3id.org/tree#",
                      "as": "https://www.w3.org/ns/activitystreams#"})
     app.extensions["ldes_prefixes"] = prefixes
+    app.extensions["stream_versions"] = _VersionCache()
     app.jinja_env.globals.update(question_versions=question_versions, ldes_href=_href)
     app.register_blueprint(bp)
 

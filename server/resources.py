@@ -187,6 +187,8 @@ class Description:
             return None
         if len(self.parts) == 1 and not self.extra and fmt in (TURTLE, NTRIPLES, RDFXML):
             return self.parts[0].run(fmt.media_type)
+        if len(self.parts) == 1 and fmt in (TURTLE, NTRIPLES):  # N-Triples statements are Turtle statements too:
+            return self.parts[0].run(fmt.media_type) + self.extra  # still one document, written by the store
         if fmt in (TURTLE, NTRIPLES, RDFXML):  # one document, not one per part: N-Triples concatenate,
             ntriples = b"".join(piece.run(NTRIPLES.media_type) for piece in self.parts) + self.extra
             return ntriples if fmt is NTRIPLES else convert_rdf(ntriples, NTRIPLES.media_type, fmt.media_type,
