@@ -376,23 +376,38 @@ def server_config(args: argparse.Namespace) -> dict:
 
 
 def check_layout_before_serving(config: dict) -> None:
-    """Open the store briefly (read-only) and refuse one of the older layout; an unreachable remote store is not
-    an error here: the server answers 503 until it is up."""
+    """Refuse a store of the older layout before serving it; an unreachable remote store is not an error here
+    (the server answers 503 until it is up). The check runs in a child process that exits when done: opening
+    RocksDB in gunicorn's master would leave its background threads' state to the forked workers, which then
+    crash (SIGSEGV) when they exit."""
+    import concurrent.futures
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        problem = pool.submit(_layout_problem, config).result()
+    if problem:
+        raise CliError(problem)
+
+
+def _layout_problem(config: dict) -> str | None:
+    """What refuses this store (one line), or None: in the child process of `check_layout_before_serving`."""
     where = config.get("REMOTE_ENDPOINT") or config["STORE_PATH"]
     try:
         engine = config.get("REMOTE_ENGINE") or os.environ.get("SENATE_KG_REMOTE_ENGINE")
         options = {"engine": engine} if config.get("REMOTE_ENDPOINT") else {}
         store = open_store(config.get("STORE_PATH"), remote=config.get("REMOTE_ENDPOINT"), read_only=True, **options)
     except (StoreError, OSError) as exc:
-        if config.get("REMOTE_ENDPOINT"):
-            return
-        raise CliError(f"cannot open the store: {exc}") from exc
+        return None if config.get("REMOTE_ENDPOINT") else f"cannot open the store: {exc}"
     try:
         refuse_previous_layout(store, where)
     except StoreError:
-        return
+        return None
+    except CliError as exc:
+        return str(exc)
     finally:
         store.close()
+    return None
 
 
 def warn_if_unreachable(base: str, host: str, port: int) -> None:
