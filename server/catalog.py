@@ -350,31 +350,11 @@ def _media_type(graph: Graph, media_type: str) -> URIRef:
 def _distribution(graph: Graph, dump: dict[str, Any], ids: CatalogIris, licence: URIRef,
                   languages: list[URIRef]) -> URIRef:
     node = _typed(graph, ids.distribution(dump["key"]), DCAT.Distribution)
-    url = _typed(graph, ids.dump_url(dump["name"]), RDFS.Resource)
-    graph.add((node, DCTERMS.identifier, Literal(str(node))))
     graph.add((node, DCTERMS.title, Literal(f"{dump['label']} dump (gzip)", lang="en")))
     graph.add((node, DCTERMS.description, Literal(
-        f"Every named graph of the store as {dump['label']}, gzip-compressed: {dump['quads']} quads, including "
-        "the store's bookkeeping graph urn:senate-kg:meta (per question graph: content hash and first-stored "
-        "time).", lang="en")))
-    graph.add((node, DCAT.downloadURL, url))
-    graph.add((node, DCAT.accessURL, url))
-    graph.add((node, DCTERMS.format, _typed(graph, authority("file-type", dump["file_type"]),
-                                            DCTERMS.MediaTypeOrExtent)))
-    graph.add((node, DCAT.mediaType, _media_type(graph, dump["media_type"])))
-    graph.add((node, DCAT.compressFormat, _media_type(graph, "application/gzip")))
-    # canonical xsd:decimal ("123.0"): Turtle writes it so, and every format must carry the same literal
-    graph.add((node, DCAT.byteSize, Literal(f"{int(dump['byte_size'])}.0", datatype=XSD.decimal)))
-    checksum = _typed(graph, URIRef(f"{node}#sha256"), SPDX.Checksum)
-    graph.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
-    graph.add((checksum, SPDX.checksumValue, Literal(dump["sha256"], datatype=XSD.hexBinary)))
-    graph.add((node, SPDX.checksum, checksum))
-    graph.add((node, DCTERMS.issued, _datetime(dump["issued"])))
-    graph.add((node, DCTERMS.modified, _datetime(dump["modified"])))
-    graph.add((node, DCTERMS.license, licence))
-    graph.add((node, DCATAP.availability, _availability(graph)))
-    for language in languages:
-        graph.add((node, DCTERMS.language, language))
+        f"Every named graph of the store as {dump['label']}, gzip-compressed: {dump['quads']} quads (the data: "
+        "the store's bookkeeping, each graph's content hash and date, is not part of it).", lang="en")))
+    _file(graph, node, dump, ids, dump["file_type"], dump["media_type"], licence, languages)
     return node
 
 
@@ -383,33 +363,41 @@ def _table_distribution(graph: Graph, table: dict[str, Any], metadata: dict[str,
     """A tidy table (senate_kg/tables.py) as a distribution: text/csv, gzip-compressed, described by its CSV on
     the Web metadata (dcterms:conformsTo CSVW; the metadata file as foaf:page)."""
     node = _typed(graph, ids.distribution(table["key"]), DCAT.Distribution)
-    url = _typed(graph, ids.dump_url(table["name"]), RDFS.Resource)
-    graph.add((node, DCTERMS.identifier, Literal(str(node))))
     graph.add((node, DCTERMS.title, Literal(f"{table['title']} (CSV, gzip)", lang="en")))
     graph.add((node, DCTERMS.description, Literal(
         f"{table['title']}: a tidy table of {table['rows']} rows, CSV described with CSV on the Web metadata "
         "(csv-metadata.json: column datatypes and the graph's IRIs and properties).", lang="en")))
-    graph.add((node, DCAT.downloadURL, url))
-    graph.add((node, DCAT.accessURL, url))
-    graph.add((node, DCTERMS.format, _typed(graph, authority("file-type", "CSV"), DCTERMS.MediaTypeOrExtent)))
-    graph.add((node, DCAT.mediaType, _media_type(graph, "text/csv")))
-    graph.add((node, DCAT.compressFormat, _media_type(graph, "application/gzip")))
-    graph.add((node, DCAT.byteSize, Literal(f"{int(table['byte_size'])}.0", datatype=XSD.decimal)))
-    checksum = _typed(graph, URIRef(f"{node}#sha256"), SPDX.Checksum)
-    graph.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
-    graph.add((checksum, SPDX.checksumValue, Literal(table["sha256"], datatype=XSD.hexBinary)))
-    graph.add((node, SPDX.checksum, checksum))
-    graph.add((node, DCTERMS.issued, _datetime(table["issued"])))
-    graph.add((node, DCTERMS.modified, _datetime(table["modified"])))
-    graph.add((node, DCTERMS.license, licence))
-    graph.add((node, DCATAP.availability, _availability(graph)))
+    _file(graph, node, table, ids, "CSV", "text/csv", licence, languages)
     csvw = _typed(graph, URIRef("http://www.w3.org/ns/csvw"), DCTERMS.Standard)
     graph.add((node, DCTERMS.conformsTo, csvw))
     if metadata:
         graph.add((node, FOAF.page, _typed(graph, ids.dump_url(metadata["name"]), FOAF.Document)))
+    return node
+
+
+def _file(graph: Graph, node: URIRef, entry: dict[str, Any], ids: CatalogIris, file_type: str, media_type: str,
+          licence: URIRef, languages: list[URIRef]) -> None:
+    """What every downloadable file of the manifest says as a distribution (a dump or a table): its URL, format,
+    gzip, size, SHA-256, dates, licence, availability and languages."""
+    url = _typed(graph, ids.dump_url(entry["name"]), RDFS.Resource)
+    graph.add((node, DCTERMS.identifier, Literal(str(node))))
+    graph.add((node, DCAT.downloadURL, url))
+    graph.add((node, DCAT.accessURL, url))
+    graph.add((node, DCTERMS.format, _typed(graph, authority("file-type", file_type), DCTERMS.MediaTypeOrExtent)))
+    graph.add((node, DCAT.mediaType, _media_type(graph, media_type)))
+    graph.add((node, DCAT.compressFormat, _media_type(graph, "application/gzip")))
+    # canonical xsd:decimal ("123.0"): Turtle writes it so, and every format must carry the same literal
+    graph.add((node, DCAT.byteSize, Literal(f"{int(entry['byte_size'])}.0", datatype=XSD.decimal)))
+    checksum = _typed(graph, URIRef(f"{node}#sha256"), SPDX.Checksum)
+    graph.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+    graph.add((checksum, SPDX.checksumValue, Literal(entry["sha256"], datatype=XSD.hexBinary)))
+    graph.add((node, SPDX.checksum, checksum))
+    graph.add((node, DCTERMS.issued, _datetime(entry["issued"])))
+    graph.add((node, DCTERMS.modified, _datetime(entry["modified"])))
+    graph.add((node, DCTERMS.license, licence))
+    graph.add((node, DCATAP.availability, _availability(graph)))
     for language in languages:
         graph.add((node, DCTERMS.language, language))
-    return node
 
 
 def _endpoint_distribution(graph: Graph, ids: CatalogIris, licence: URIRef) -> URIRef:
