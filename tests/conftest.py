@@ -117,10 +117,7 @@ def running_virtuoso(env_var: str, folder: Path) -> Iterator[VirtuosoServer]:
         return
     import virtuoso_instance
 
-    if not virtuoso_instance.available():
-        if os.environ.get("CI"):
-            pytest.fail("virtuoso-t is missing: apt-get install -y virtuoso-opensource")
-        pytest.skip("Virtuoso is not installed (apt-get install -y virtuoso-opensource)")
+    virtuoso_instance.require()
     instance = virtuoso_instance.start(folder)
     try:
         yield VirtuosoServer(instance.url, instance.credentials_file)

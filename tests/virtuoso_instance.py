@@ -13,6 +13,7 @@ starts one in the background and prints `URL CREDENTIALS-FILE PID` (the SPARQL U
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import shutil
 import signal
@@ -99,6 +100,16 @@ class Virtuoso:
 
 def available() -> bool:
     return shutil.which(VIRTUOSO) is not None and shutil.which(ISQL) is not None
+
+
+def require() -> None:
+    """In a test: skip where Virtuoso is not installed, or fail under CI, which must have installed it."""
+    import pytest
+
+    if not available():
+        if os.environ.get("CI"):
+            pytest.fail("virtuoso-t is missing: apt-get install -y virtuoso-opensource")
+        pytest.skip("Virtuoso is not installed (apt-get install -y virtuoso-opensource)")
 
 
 def free_port() -> int:

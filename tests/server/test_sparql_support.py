@@ -102,17 +102,12 @@ def load_remote(url: str) -> None:
 def virtuoso_with_test_data(folder: Path) -> Iterator[str]:
     """A private throwaway Virtuoso holding the test data (written with its writer's credentials); yields its
     SPARQL URL. Skipped with that reason where Virtuoso is not installed (outside CI)."""
-    import os
 
-    import pytest
     import virtuoso_instance
 
     from store.credentials import from_file
 
-    if not virtuoso_instance.available():
-        if os.environ.get("CI"):
-            pytest.fail("virtuoso-t is missing: apt-get install -y virtuoso-opensource")
-        pytest.skip("Virtuoso is not installed (apt-get install -y virtuoso-opensource)")
+    virtuoso_instance.require()
     instance = virtuoso_instance.start(folder)
     try:
         store = RemoteStore(instance.url, engine="virtuoso", credentials=from_file(instance.credentials_file))
