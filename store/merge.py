@@ -52,8 +52,9 @@ class GraphMerger:
         """The graphs to write now: the shared graphs that grew, and placeholders where no graph is stored."""
         out = [(iri, _ntriples(self.content[iri])) for iri in sorted(self.changed)]
         self.changed.clear()
+        stored = self.store.graph_infos(self.placeholders) if self.store is not None else {}  # one look-up
         for iri, data in sorted(self.placeholders.items()):
-            if self.store is None or self.store.graph_info(iri) is None:
+            if iri not in stored:
                 out.append((iri, data))
             self.written_placeholders.add(iri)
         self.placeholders.clear()
