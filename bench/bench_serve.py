@@ -19,6 +19,9 @@ not this project's dependencies), the same dump is loaded into an rdflib Dataset
 rdflib-endpoint (FastAPI on uvicorn, one process, as `rdflib-endpoint serve` runs it), and the question's CONSTRUCT
 (wrk) and the three queries (one at a time) are measured there too; rdflib cannot stop a query, so after one that
 overran the server is restarted. Loading takes minutes and gigabytes beyond ~10,000 questions (1.6 M quads).
+With `--before-project DIR --before-store STORE` (a `git worktree` of an older commit and the store it built from
+the same pages) it measures only this: the older server on its store against this one on `--store`, questions in
+Turtle, JSON-LD and HTML, each pair alternately `--repeat` times (issue 9: serving within 10% of before).
 Targets (issue 3, at 100,000 questions): Turtle p99 < 50 ms, at least half of oxigraph serve's throughput.
 Prints a markdown table.
 """
@@ -90,9 +93,13 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 300) -> None:
     raise SystemExit(f"{url} did not answer within {seconds:g} s")
 
 
-def spawn(args: Sequence[str], log_file: Path) -> subprocess.Popen:
+def spawn(args: Sequence[str], log_file: Path, project: Path = ROOT) -> subprocess.Popen:
+    """Run from `project` (this checkout, or with --before-project an older one: `python -m senate_kg` imports
+    the project of its working directory first)."""
+    env = dict(os.environ, PYTHONPATH=str(project)) if project != ROOT else None
     with log_file.open("ab") as out:
-        return subprocess.Popen(list(args), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(list(args), cwd=project, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                env=env)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -237,6 +244,50 @@ def run(args: argparse.Namespace) -> list[Result]:
     if args.rdflib_endpoint_python:
         results += measure_rdflib_endpoint(args, work, values, base, constructs)
     return results
+
+
+def run_before_after(args: argparse.Namespace) -> list[Result]:
+    """The older commit's server on the store it built (`--before-project`, `--before-store`) against this one's
+    on `--store` (built from the same pages): the questions in Turtle, JSON-LD and HTML, each pair measured
+    alternately `--repeat` times, the same 2,000 questions on both."""
+    work = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    old_port, new_port = free_port(), free_port()
+    old = spawn(serve_command(args.before_store.resolve(), old_port, args), work / "before.log", args.before_project)
+    new = spawn(serve_command(args.store, new_port, args), work / "after.log")
+    results: list[Result] = []
+    try:
+        wait_for(f"http://{HOST}:{old_port}/health", old)
+        wait_for(f"http://{HOST}:{new_port}/health", new)
+        questions = [urllib.parse.urlsplit(iri).path for iri in samples(new_port, base_of(args.store))["question"]]
+        measure = _measurer(args, work, results)
+        for _ in range(args.repeat):
+            for accept in ("text/turtle", "application/ld+json", "text/html"):
+                for target, port in (("before", old_port), ("after", new_port)):
+                    measure(f"question {accept}", target, f"http://{HOST}:{port}", questions, accept)
+    finally:
+        stop(old)
+        stop(new)
+    return results
+
+
+def before_after_report(results: Sequence[Result], args: argparse.Namespace) -> str:
+    """The table, then after/before throughput per format: run by run and the median."""
+    lines = [f"before: {args.before_store} served by {args.before_project}; after: {args.store} served by this "
+             f"checkout; wrk -t2 -c{args.connections} -d{args.seconds:g}s after {min(5.0, args.seconds):g} s of the "
+             f"same, x{args.repeat} alternately", "",
+             "| what | server | req/s | p50 ms | p99 ms | requests | errors |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r.name} | {r.target} | {r.rps:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.requests} | {r.errors} |"
+              for r in results]
+    lines.append("")
+    for name in dict.fromkeys(r.name for r in results):
+        befores = [r for r in results if r.name == name and r.target == "before"]
+        afters = [r for r in results if r.name == name and r.target == "after"]
+        ratios = [a.rps / b.rps for a, b in zip(afters, befores, strict=True) if b.rps]
+        if ratios:
+            lines.append(f"- {name}: after / before throughput {', '.join(f'{x:.2f}' for x in ratios)}, median "
+                         f"{sorted(ratios)[len(ratios) // 2]:.2f}; p99 {', '.join(f'{b.p99_ms:.1f}' for b in befores)}"
+                         f" -> {', '.join(f'{a.p99_ms:.1f}' for a in afters)} ms")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- rdflib-endpoint
@@ -434,6 +485,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--serve-rdflib-endpoint", type=Path, metavar="DUMP", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help="also write the markdown report here")
+    parser.add_argument("--before-project", type=Path, metavar="DIR",
+                        help="an older checkout (git worktree): compare its server with this one's, nothing else")
+    parser.add_argument("--before-store", type=Path, metavar="DIR", help="the store that older checkout built")
     if "--serve-rdflib-endpoint" in (argv if argv is not None else sys.argv[1:]):  # the serving mode: no --store
         serving = argparse.ArgumentParser()
         serving.add_argument("--serve-rdflib-endpoint", type=Path, required=True)
@@ -443,7 +497,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     args = parser.parse_args(argv)
     args.seconds = min(args.seconds, 60.0)
-    text = report(run(args), args)
+    if bool(args.before_project) != bool(args.before_store):
+        parser.error("--before-project and --before-store go together")
+    if args.before_project:
+        args.before_project = args.before_project.resolve()
+        text = before_after_report(run_before_after(args), args)
+    else:
+        text = report(run(args), args)
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
