@@ -270,15 +270,17 @@ def run_before_after(args: argparse.Namespace) -> list[Result]:
     return results
 
 
+def result_table(results: Sequence[Result]) -> list[str]:
+    return ["| what | server | req/s | p50 ms | p99 ms | requests | errors |", "|---|---|---|---|---|---|---|",
+            *(f"| {r.name} | {r.target} | {r.rps:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.requests} | {r.errors} |"
+              for r in results)]
+
+
 def before_after_report(results: Sequence[Result], args: argparse.Namespace) -> str:
     """The table, then after/before throughput per format: run by run and the median."""
     lines = [f"before: {args.before_store} served by {args.before_project}; after: {args.store} served by this "
              f"checkout; wrk -t2 -c{args.connections} -d{args.seconds:g}s after {min(5.0, args.seconds):g} s of the "
-             f"same, x{args.repeat} alternately", "",
-             "| what | server | req/s | p50 ms | p99 ms | requests | errors |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r.name} | {r.target} | {r.rps:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.requests} | {r.errors} |"
-              for r in results]
-    lines.append("")
+             f"same, x{args.repeat} alternately", "", *result_table(results), ""]
     for name in dict.fromkeys(r.name for r in results):
         befores = [r for r in results if r.name == name and r.target == "before"]
         afters = [r for r in results if r.name == name and r.target == "after"]
@@ -435,9 +437,7 @@ def report(results: Sequence[Result], args: argparse.Namespace) -> str:
     lines = [f"store {args.store}, wrk -t2 -c{args.connections} -d{args.seconds:g}s after {min(5.0, args.seconds):g} s "
              f"of the same, Turtle pair x{args.repeat}; named queries one at a time, "
              f"senate-kg serve: gunicorn {args.workers or usable_cores()} processes{pools_note(args.threads)}", "",
-             "| what | server | req/s | p50 ms | p99 ms | requests | errors |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r.name} | {r.target} | {r.rps:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.requests} | {r.errors} |"
-              for r in results]
+             *result_table(results)]
     by = {(r.name, r.target): r for r in results}  # the last of repeated measurements
     turtles = [r for r in results if (r.name, r.target) == ("question text/turtle", "senate-kg")]
     oxigraphs = [r for r in results if (r.name, r.target) == ("question CONSTRUCT text/turtle", "oxigraph serve")]
