@@ -228,20 +228,28 @@ class _PerSnapshot:
         self._lock = threading.Lock()
 
     def get(self, key: str, compute: Callable[[str], object]) -> object:
+        return self.get_all((key,), compute)[0]
+
+    def get_all(self, keys: tuple[str, ...], compute: Callable[[str], object]) -> list[object]:
+        """The values of several keys, with the store's snapshot looked at once (a question's ~10 links)."""
         snapshot = get_store().snapshot_id()
         if snapshot is None:
-            return compute(key)
+            return [compute(key) for key in keys]
         if snapshot != self.snapshot:
             with self._lock:
                 if snapshot != self.snapshot:
                     self.values, self.snapshot = {}, snapshot
         values = self.values
-        if key in values:
-            return values[key]
-        value = compute(key)
-        if len(values) < self.limit:
-            values[key] = value
-        return value
+        found = []
+        for key in keys:
+            if key not in values:
+                value = compute(key)
+                if len(values) >= self.limit:
+                    found.append(value)
+                    continue
+                values[key] = value
+            found.append(values[key])
+        return found
 
 
 def question_state(iri: str) -> QuestionState | None:
@@ -275,9 +283,9 @@ def question_description(iri: str, state: QuestionState, versions: bytes) -> Des
     store = get_store()
     if store.snapshot_id() is None:
         return Description((part("describe-question", q=iri, v=vocabulary),), extra=versions)
-    labels = current_app.extensions["linked_labels"]
-    known = b"".join(labels.get(linked, lambda x: queries_internal.construct("labels-of", x=x, v=vocabulary))
-                     for linked in state.linked)
+    labels = current_app.extensions["linked_labels"].get_all(
+        state.linked, lambda x: queries_internal.construct("labels-of", x=x, v=vocabulary))
+    known = b"".join(labels)
     return Description((part("question-graph", q=iri),), extra=known + versions)
 
 
