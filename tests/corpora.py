@@ -4,6 +4,7 @@ command line, with the parsed and merged `Question` records that the truth is co
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -15,6 +16,7 @@ from mapping.merge import merge_questions
 from mapping.model import EventKind, Question
 from mapping.parse import parse_page
 from mapping.rdf import local_concept_iri
+from store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
@@ -73,3 +75,14 @@ def concepts_of(q: Question, iris: Iris) -> set[str]:
         match = match_descriptor(fr, nl)
         found.add(iris.eurovoc(match.concept.id) if match.concept else local_concept_iri(fr, nl, iris))
     return found
+
+
+def named_query_rows(store: Store, name: str, base: str, **params: str) -> list[dict[str, str]]:
+    """A named query of queries/ bound and rendered as the API does it, run on `store` (the union default
+    graph): its rows, each value as a plain string."""
+    from server.named_queries import find_named_query
+
+    query = find_named_query(name)
+    assert query is not None, name
+    response = store.query(query.render(query.bind(params), base), "application/sparql-results+json")
+    return [{k: v["value"] for k, v in row.items()} for row in json.loads(response.body)["results"]["bindings"]]

@@ -10,7 +10,6 @@ these lines, so no fixture page is written); they are mapped and stored as a bui
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,10 +20,9 @@ from mapping.model import Question
 from mapping.rdf import question_graphs, question_triples
 from senate_kg.cli import main
 from senate_kg.pipeline import vocabulary_graph
-from server.named_queries import find_named_query
 from store import Store, open_store
 from store.merge import GraphMerger
-from tests.corpora import SAMPLES, Corpus
+from tests.corpora import SAMPLES, Corpus, named_query_rows
 
 BASE = "http://without-links.senate-kg.test/"
 IRIS = Iris(BASE)
@@ -90,10 +88,7 @@ def store(request, store_dir: Path, tmp_path_factory) -> Iterator[Store]:
 
 
 def named_rows(store: Store, name: str, **params: str) -> list[dict[str, str]]:
-    query = find_named_query(name)
-    assert query is not None
-    response = store.query(query.render(query.bind(params), BASE), "application/sparql-results+json")
-    return [{k: v["value"] for k, v in row.items()} for row in json.loads(response.body)["results"]["bindings"]]
+    return named_query_rows(store, name, BASE, **params)
 
 
 def by_identifier(questions: list[Question]) -> dict[str, Question]:

@@ -25,7 +25,7 @@ from mapping.model import EventKind, Question
 from mapping.rdf import office_iri
 from senate_kg.cli import main
 from store import Store, open_store
-from tests.corpora import SAMPLES, Corpus, answered, build_corpus, concepts_of
+from tests.corpora import SAMPLES, Corpus, answered, build_corpus, concepts_of, named_query_rows
 
 BASE = "http://one-fact.senate-kg.test/"
 IRIS = Iris(BASE)
@@ -216,6 +216,20 @@ def test_siblings_per_question(store: Store, corpus: Corpus) -> None:
              for q in corpus.questions if set(q.also_asked) - {q.identifier}}
     assert counts(store, "SELECT ?k (COUNT(?s) AS ?n) WHERE { ?k a skg:WrittenQuestion ; skg:alsoAsked ?s } "
                          "GROUP BY ?k") == truth
+
+
+def test_the_named_query_of_also_asked_groups(store: Store, corpus: Corpus) -> None:
+    """also-asked-groups (queries/): a group is named after the lowest identifier among a question and its
+    siblings, the same order as their IRIs; its members are the questions read that name it so."""
+    members: dict[str, set[str]] = collections.defaultdict(set)
+    for q in corpus.questions:
+        if q.also_asked:
+            members[min(q.identifier, *q.also_asked)].add(q.identifier)
+    truth = {(IRIS.question(key), len(ids), frozenset(ids)) for key, ids in members.items()}
+    found = named_query_rows(store, "also-asked-groups", BASE)
+    assert len(found) == len(members), "one row per group"
+    assert {(row["group"], int(row["size"]), frozenset(row["members"].split())) for row in found} == truth
+    assert [int(row["size"]) for row in found] == sorted((int(row["size"]) for row in found), reverse=True)
 
 
 def test_concepts_per_question(store: Store, corpus: Corpus) -> None:
