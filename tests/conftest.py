@@ -58,10 +58,11 @@ def oxigraph_binary() -> str:
 
 
 @contextlib.contextmanager
-def running_oxigraph(env_var: str, location: Path) -> Iterator[str]:
+def running_oxigraph(env_var: str | None, location: Path) -> Iterator[str]:
     """Base URL of a running `oxigraph serve`: the one named by `env_var` (`.ci/run` starts them), or one
-    started here on a free 127.0.0.1 port and stopped afterwards."""
-    given = os.environ.get(env_var)
+    started here on a free 127.0.0.1 port and stopped afterwards (always, with `env_var` None: a server that
+    holds what one test module pushes and nothing else)."""
+    given = os.environ.get(env_var) if env_var else None
     if given:
         _wait_until_up(given.rstrip("/") + "/query?query=ASK%7B%7D")
         yield given.rstrip("/")
@@ -108,9 +109,10 @@ class VirtuosoServer:
 
 
 @contextlib.contextmanager
-def running_virtuoso(env_var: str, folder: Path) -> Iterator[VirtuosoServer]:
-    """The Virtuoso named by `env_var` (`.ci/run` starts them), or a throwaway one started here."""
-    given = os.environ.get(env_var)
+def running_virtuoso(env_var: str | None, folder: Path) -> Iterator[VirtuosoServer]:
+    """The Virtuoso named by `env_var` (`.ci/run` starts them), or a throwaway one started here (always, with
+    `env_var` None)."""
+    given = os.environ.get(env_var) if env_var else None
     if given:
         _wait_until_up(given + "?query=ASK%7B%7D")
         yield VirtuosoServer(given, Path(os.environ[env_var + "_CREDENTIALS"]))

@@ -9,6 +9,7 @@ these lines, so no fixture page is written); they are mapped and stored as a bui
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,6 @@ BASE = "http://without-links.senate-kg.test/"
 IRIS = Iris(BASE)
 NO_AUTHOR = "7-657"  # reintroduced as 7-804: the row of reintroduced-questions must name no author
 NO_ADDRESSEE = "7-1923"  # its author asked nothing else in the sample: senator-questions gives it alone
-OWN_SERVER = ""  # no environment variable names a server: always start one holding these questions alone
 
 
 def edited_questions() -> list[Question]:
@@ -69,35 +69,28 @@ def store_dir(questions: list[Question], tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module", params=["embedded", "remote", "virtuoso"])
 def store(request, store_dir: Path, tmp_path_factory) -> Iterator[Store]:
+    """The stored questions, or a copy of them pushed into a server of this module's own (None: no shared one)."""
     from tests.conftest import running_oxigraph, running_virtuoso
 
-    if request.param == "embedded":
-        opened = open_store(store_dir, read_only=True)
+    with contextlib.ExitStack() as servers:
+        if request.param == "embedded":
+            opened = open_store(store_dir, read_only=True)
+        elif request.param == "remote":
+            url = servers.enter_context(running_oxigraph(None, tmp_path_factory.mktemp("oxigraph-without-links")))
+            assert main(["push", "--quiet", "--store", str(store_dir), "--endpoint", url + "/query"]) == 0
+            opened = open_store(remote=url + "/query")
+        else:
+            server = servers.enter_context(running_virtuoso(None, tmp_path_factory.mktemp("virtuoso-without-links")))
+            assert main(["push", "--quiet", "--store", str(store_dir), "--endpoint", server.url, "--engine",
+                         "virtuoso", "--credentials-file", str(server.credentials_file)]) == 0
+            opened = open_store(remote=server.url, engine="virtuoso")
         yield opened
         opened.close()
-        return
-    if request.param == "remote":
-        with running_oxigraph(OWN_SERVER, tmp_path_factory.mktemp("oxigraph-without-links")) as url:
-            assert main(["push", "--quiet", "--store", str(store_dir), "--endpoint", url + "/query"]) == 0
-            yield open_store(remote=url + "/query")
-        return
-    with running_virtuoso(OWN_SERVER, tmp_path_factory.mktemp("virtuoso-without-links")) as server:
-        assert main(["push", "--quiet", "--store", str(store_dir), "--endpoint", server.url, "--engine",
-                     "virtuoso", "--credentials-file", str(server.credentials_file)]) == 0
-        yield open_store(remote=server.url, engine="virtuoso")
-
-
-def named_rows(store: Store, name: str, **params: str) -> list[dict[str, str]]:
-    return named_query_rows(store, name, BASE, **params)
-
-
-def by_identifier(questions: list[Question]) -> dict[str, Question]:
-    return {q.identifier: q for q in questions}
 
 
 def test_a_question_without_an_addressee_is_one_row_without_an_office(store: Store, questions) -> None:
-    author = by_identifier(questions)[NO_ADDRESSEE].author
-    found = named_rows(store, "senator-questions", senator=IRIS.person(author))
+    author = next(q.author for q in questions if q.identifier == NO_ADDRESSEE)
+    found = named_query_rows(store, "senator-questions", BASE, senator=IRIS.person(author))
     assert [row["identifier"] for row in found] == [q.identifier for q in questions if q.author == author]
     assert not {"office", "office_fr", "office_nl"} & set(found[0]), found[0]
 
@@ -105,7 +98,7 @@ def test_a_question_without_an_addressee_is_one_row_without_an_office(store: Sto
 def test_each_question_of_a_senator_carries_its_own_office_labels_only(store: Store, questions) -> None:
     author = "Martine Taelman"
     truth = {q.identifier: q.addressee for q in questions if q.author == author}
-    found = named_rows(store, "senator-questions", senator=IRIS.person(author))
+    found = named_query_rows(store, "senator-questions", BASE, senator=IRIS.person(author))
     assert sorted(row["identifier"] for row in found) == sorted(truth)  # one row each
     for row in found:
         addressee = truth[row["identifier"]]
@@ -115,7 +108,7 @@ def test_each_question_of_a_senator_carries_its_own_office_labels_only(store: St
 def test_a_reintroduced_question_without_an_author_names_none(store: Store, questions) -> None:
     truth = {(q.identifier, later): q.author for q in questions for later in q.reintroduced_as}
     assert (NO_AUTHOR, "7-804") in truth and None in truth.values() and len(set(truth.values())) > 1
-    found = named_rows(store, "reintroduced-questions")
+    found = named_query_rows(store, "reintroduced-questions", BASE)
     assert sorted((row["identifier"], row["later_identifier"]) for row in found) == sorted(truth)  # one row each
     for row in found:
         assert row.get("author_name") == truth[(row["identifier"], row["later_identifier"])], row

@@ -13,7 +13,6 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
-import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -48,20 +47,11 @@ def corpus(request, tmp_path_factory) -> Corpus:
 @pytest.fixture(scope="module")
 def remote_copy(corpus: Corpus, tmp_path_factory) -> Iterator[str]:
     """A fresh `oxigraph serve` holding what `senate-kg push` sent it: nothing else shares its default graph."""
-    from tests.conftest import _free_port, _wait_until_up, oxigraph_binary
+    from tests.conftest import running_oxigraph
 
-    port = _free_port()
-    location = tmp_path_factory.mktemp("oxigraph-one-fact")
-    process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(location), "--bind",
-                                f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_up(url + "/query?query=ASK%7B%7D")
+    with running_oxigraph(None, tmp_path_factory.mktemp("oxigraph-one-fact")) as url:
         assert main(["push", "--quiet", "--store", str(corpus.store_dir), "--endpoint", url + "/query"]) == 0
         yield url + "/query"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture(scope="module")
